@@ -1,0 +1,70 @@
+# hallmark developer tasks. Run `make` (or `make help`) for the list.
+
+PYTHON      ?= python3
+VENV        := .venv
+BIN         := $(VENV)/bin
+STAMP       := $(VENV)/.installed
+PYTEST_ARGS ?=
+LINT_PATHS  := src tests bench
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.PHONY: help install system-packages run test test-sqlite test-postgres check bench clean
+
+help: ## Show this help
+	@echo 'Usage: make TARGET [PYTEST_ARGS=...]'
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: system-packages $(STAMP) ## System packages (if missing) + .venv with hallmark[dev], editable
+
+system-packages:
+	@scripts/system-packages
+
+# Rebuilt only when its inputs change, so a repeated `make install` is quick.
+# Order-only on system-packages: always checked first, never forces a reinstall.
+$(STAMP): pyproject.toml Makefile scripts/system-packages | system-packages
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "make: $(PYTHON) is $$($(PYTHON) --version 2>&1); hallmark needs Python >= 3.11 (set PYTHON=...)" >&2; exit 1; }
+	@if ! $(BIN)/python -c '' 2>/dev/null; then \
+		echo "Creating $(VENV) with $$($(PYTHON) --version 2>&1)"; \
+		$(PYTHON) -m venv --clear $(VENV); \
+	fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: install ## Start the server on http://127.0.0.1:8000 (SQLite, defaults)
+	$(BIN)/hallmark serve
+
+test: install ## Run the test suite on SQLite, then on a throwaway PostgreSQL
+	@status=0; \
+	echo '==> tests on SQLite'; \
+	env -u HALLMARK_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+	echo '==> tests on PostgreSQL'; \
+	scripts/test-postgres $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+	if [ $$status -ne 0 ]; then echo 'make test: FAILED (see above)' >&2; fi; \
+	exit $$status
+
+test-sqlite: install ## Run the test suite on SQLite only
+	env -u HALLMARK_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install ## Run the test suite on a throwaway PostgreSQL only
+	scripts/test-postgres $(BIN)/pytest $(PYTEST_ARGS)
+
+check: install ## Lint, format check and type check (ruff, mypy)
+	@status=0; \
+	echo '==> ruff check'; $(BIN)/ruff check $(LINT_PATHS) || status=1; \
+	echo '==> ruff format --check'; $(BIN)/ruff format --check $(LINT_PATHS) || status=1; \
+	echo '==> mypy'; $(BIN)/mypy || status=1; \
+	if [ $$status -ne 0 ]; then echo 'make check: FAILED (see above)' >&2; fi; \
+	exit $$status
+
+bench: install ## Run the benchmarks (python -m bench)
+	$(BIN)/python -m bench
+
+clean: ## Remove .venv, caches and build/test output
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist test-artifacts src/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""The ``hallmark`` command line."""

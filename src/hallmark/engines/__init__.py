@@ -1,0 +1,1 @@
+"""Generators: each kind behind one small interface, found through the engines registry."""

@@ -1,0 +1,1 @@
+"""The two flows every request takes: ``create`` and ``receive``."""

@@ -1,0 +1,180 @@
+"""The create flow: policy -> screen(input) -> engine -> screen(output) -> mark -> ledger.
+
+Every stage is a plain function of typed data; the flow refuses before generating anything when
+the policy asks for a label no marker can write, and every refusal is itself a ledger entry.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from hallmark.accounts.service import new_id
+from hallmark.content import Content, Medium
+from hallmark.engines.base import GenerationRequest
+from hallmark.errors import ContentBlocked, MissingMarker, UserError
+from hallmark.flows.common import language_for, policy_for, record_refusal
+from hallmark.mark.base import LabelContext, Provenance, plan_labels
+from hallmark.screen.base import Decision, screen_content
+from hallmark.services import Services
+from hallmark.store.media import digest_of
+from hallmark.store.models import ContentRecord, utcnow_iso
+
+MAX_PROMPT_CHARS = 100_000
+
+
+@dataclass(slots=True, frozen=True)
+class CreateRequest:
+    prompt: str
+    engine: str
+    medium: Medium = "text"
+    jurisdictions: tuple[str, ...] | None = None
+    language: str | None = None
+    minor: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class CreateOutcome:
+    content_id: str
+    content: Content
+    jurisdictions: tuple[str, ...]
+    input_decision: Decision
+    output_decision: Decision
+    labels: tuple[str, ...]
+    ledger_seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.content_id,
+            "medium": self.content.medium,
+            "media_type": self.content.media_type,
+            "text": self.content.text if self.content.medium == "text" else None,
+            "digest": digest_of(self.content.data),
+            "jurisdictions": list(self.jurisdictions),
+            "screening": {
+                "input": self.input_decision.to_dict(),
+                "output": self.output_decision.to_dict(),
+            },
+            "labels": list(self.labels),
+            "ledger_seq": self.ledger_seq,
+        }
+
+
+def run_create(services: Services, tenant_id: str, request: CreateRequest) -> CreateOutcome:
+    if not request.prompt.strip():
+        raise UserError("prompt is empty")
+    if len(request.prompt) > MAX_PROMPT_CHARS:
+        raise UserError(f"prompt is longer than {MAX_PROMPT_CHARS} characters")
+    components = services.components
+    engine = components.engines.get(request.engine)
+    if request.medium not in engine.media:
+        raise UserError(
+            f"engine {engine.name!r} makes {', '.join(sorted(engine.media))}, not {request.medium}"
+        )
+    with services.db.session() as session:
+        policy = policy_for(services, session, tenant_id, request.jurisdictions)
+    language = language_for(policy, request.language)
+    prompt_digest = digest_of(request.prompt.encode("utf-8"))
+    base = {
+        "engine": engine.name,
+        "medium": request.medium,
+        "jurisdictions": list(policy.jurisdictions),
+        "prompt_digest": prompt_digest,
+    }
+
+    try:
+        plan = plan_labels(policy, request.medium, components.markers)
+    except MissingMarker as exc:
+        raise record_refusal(services, tenant_id, "create.refused", base, exc) from None
+
+    prompt = Content.from_text(request.prompt)
+    input_decision = screen_content(components.screens, prompt, policy, minor=request.minor)
+    if input_decision.action == "block":
+        error = ContentBlocked(
+            f"the prompt was blocked: {'; '.join(input_decision.reasons)}",
+            stage="input",
+            categories=input_decision.categories,
+        )
+        payload = {**base, "stage": "input", "screening": input_decision.to_dict()}
+        raise record_refusal(services, tenant_id, "create.blocked", payload, error)
+
+    output = engine.generate(
+        GenerationRequest(request.prompt, request.medium, language, dict(request.options))
+    )
+    output_decision = screen_content(components.screens, output, policy, minor=request.minor)
+    if output_decision.action == "block":
+        error = ContentBlocked(
+            f"the output was blocked: {'; '.join(output_decision.reasons)}",
+            stage="output",
+            categories=output_decision.categories,
+        )
+        payload = {
+            **base,
+            "stage": "output",
+            "output_digest": digest_of(output.data),
+            "screening": output_decision.to_dict(),
+        }
+        raise record_refusal(services, tenant_id, "create.blocked", payload, error)
+
+    content_id = new_id()
+    created_at = utcnow_iso()
+    context = LabelContext(
+        policy=policy,
+        language=language,
+        wording=policy.label_text(language),
+        provenance=Provenance(
+            content_id=content_id,
+            service=f"{services.settings.service_name}/{engine.name}-{engine.version}",
+            producer_code=services.settings.producer_code,
+            created_at=created_at,
+        ),
+    )
+    for marker in plan:
+        output = marker.mark(output, context)
+    labels = tuple(marker.scheme for marker in plan)
+    digest = services.media.put(output.data)
+
+    with services.db.session() as session:
+        entry = services.ledger.append(
+            session,
+            "create",
+            {
+                **base,
+                "content_id": content_id,
+                "output_digest": digest,
+                "labels": list(labels),
+                "screening": {
+                    "input": input_decision.to_dict(),
+                    "output": output_decision.to_dict(),
+                },
+            },
+            tenant_id=tenant_id,
+        )
+        session.add(
+            ContentRecord(
+                id=content_id,
+                tenant_id=tenant_id,
+                flow="create",
+                medium=output.medium,
+                media_type=output.media_type,
+                digest=digest,
+                size=len(output.data),
+                classification="confirmed",
+                decision=output_decision.action,
+                labels=json.dumps(list(labels)),
+                jurisdictions=",".join(policy.jurisdictions),
+                ledger_seq=entry.seq,
+                created_at=created_at,
+            )
+        )
+    return CreateOutcome(
+        content_id,
+        output,
+        policy.jurisdictions,
+        input_decision,
+        output_decision,
+        labels,
+        entry.seq,
+    )

@@ -1,0 +1,195 @@
+"""The receive flow: inspect -> classify -> screen -> mark (platform label) -> ledger.
+
+The original bytes are stored before anything else, so nothing a user uploaded is lost even when
+a later stage refuses it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hallmark.accounts.service import new_id
+from hallmark.content import Content, Medium
+from hallmark.errors import ContentBlocked, MissingMarker, UserError
+from hallmark.flows.common import language_for, policy_for, record_refusal
+from hallmark.mark.base import (
+    Classification,
+    Finding,
+    LabelContext,
+    Provenance,
+    classify,
+    inspect_all,
+    plan_labels,
+)
+from hallmark.screen.base import Decision, screen_content
+from hallmark.services import Services
+from hallmark.store.models import ContentRecord, utcnow_iso
+
+_MEDIUM_BY_TYPE: dict[str, Medium] = {
+    "text": "document",
+    "image": "image",
+    "audio": "audio",
+    "video": "video",
+}
+DOCUMENT_TYPES = frozenset({"application/pdf", "application/json"})
+
+
+def medium_of(media_type: str, *, inline_text: bool = False) -> Medium:
+    if inline_text:
+        return "text"
+    major = media_type.split("/", 1)[0].strip().lower()
+    if media_type.split(";")[0].strip().lower() in DOCUMENT_TYPES:
+        return "document"
+    try:
+        return _MEDIUM_BY_TYPE[major]
+    except KeyError:
+        raise UserError(
+            f"unsupported media type {media_type!r}: send text, images, audio or video"
+        ) from None
+
+
+@dataclass(slots=True, frozen=True)
+class ReceiveRequest:
+    data: bytes
+    media_type: str
+    filename: str | None = None
+    declared_ai: bool = False
+    inline_text: bool = False
+    jurisdictions: tuple[str, ...] | None = None
+    language: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class ReceiveOutcome:
+    content_id: str
+    original_digest: str
+    content: Content
+    digest: str
+    classification: Classification
+    findings: tuple[Finding, ...]
+    decision: Decision
+    labels: tuple[str, ...]
+    jurisdictions: tuple[str, ...]
+    ledger_seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.content_id,
+            "medium": self.content.medium,
+            "media_type": self.content.media_type,
+            "text": self.content.text if self.content.medium == "text" else None,
+            "original_digest": self.original_digest,
+            "digest": self.digest,
+            "classification": self.classification,
+            "findings": [finding.to_dict() for finding in self.findings],
+            "screening": self.decision.to_dict(),
+            "labels": list(self.labels),
+            "jurisdictions": list(self.jurisdictions),
+            "ledger_seq": self.ledger_seq,
+        }
+
+
+def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> ReceiveOutcome:
+    if not request.data:
+        raise UserError("the upload is empty")
+    if len(request.data) > services.settings.max_upload_bytes:
+        raise UserError(f"the upload is larger than {services.settings.max_upload_bytes} bytes")
+    medium = medium_of(request.media_type, inline_text=request.inline_text)
+    components = services.components
+    with services.db.session() as session:
+        policy = policy_for(services, session, tenant_id, request.jurisdictions)
+    language = language_for(policy, request.language)
+    original_digest = services.media.put(request.data)
+    content = Content(medium, request.media_type, request.data)
+    findings = tuple(inspect_all(components.inspectors, content))
+    classification = classify(findings, declared_ai=request.declared_ai)
+    base = {
+        "medium": medium,
+        "media_type": request.media_type,
+        "filename": request.filename,
+        "original_digest": original_digest,
+        "declared_ai": request.declared_ai,
+        "classification": classification,
+        "findings": [finding.to_dict() for finding in findings],
+        "jurisdictions": list(policy.jurisdictions),
+    }
+
+    decision = screen_content(components.screens, content, policy)
+    if decision.action == "block":
+        error = ContentBlocked(
+            f"the upload was blocked: {'; '.join(decision.reasons)}",
+            categories=decision.categories,
+        )
+        raise record_refusal(
+            services, tenant_id, "receive.blocked", {**base, "screening": decision.to_dict()}, error
+        )
+
+    labels: tuple[str, ...] = ()
+    content_id = new_id()
+    created_at = utcnow_iso()
+    if classification != "none":
+        try:
+            plan = plan_labels(policy, medium, components.markers)
+        except MissingMarker as exc:
+            raise record_refusal(services, tenant_id, "receive.refused", base, exc) from None
+        wordings = policy.platform_labels[classification]
+        context = LabelContext(
+            policy=policy,
+            language=language,
+            wording=wordings.get(language) or wordings["en"],
+            provenance=Provenance(
+                content_id=content_id,
+                service=services.settings.service_name,
+                producer_code=services.settings.producer_code,
+                created_at=created_at,
+            ),
+        )
+        for marker in plan:
+            content = marker.mark(content, context)
+        labels = tuple(marker.scheme for marker in plan)
+    digest = services.media.put(content.data)
+
+    with services.db.session() as session:
+        entry = services.ledger.append(
+            session,
+            "receive",
+            {
+                **base,
+                "content_id": content_id,
+                "digest": digest,
+                "labels": list(labels),
+                "screening": decision.to_dict(),
+            },
+            tenant_id=tenant_id,
+        )
+        session.add(
+            ContentRecord(
+                id=content_id,
+                tenant_id=tenant_id,
+                flow="receive",
+                medium=medium,
+                media_type=request.media_type,
+                digest=digest,
+                size=len(content.data),
+                classification=classification,
+                decision=decision.action,
+                labels=json.dumps(list(labels)),
+                jurisdictions=",".join(policy.jurisdictions),
+                ledger_seq=entry.seq,
+                created_at=created_at,
+            )
+        )
+    return ReceiveOutcome(
+        content_id,
+        original_digest,
+        content,
+        digest,
+        classification,
+        findings,
+        decision,
+        labels,
+        policy.jurisdictions,
+        entry.seq,
+    )

@@ -1,0 +1,1 @@
+"""Long work as persisted jobs with progress, run by an in-process worker by default."""

@@ -1,0 +1,1 @@
+"""AI-content labels, both ways: markers write them, inspectors read them."""

@@ -1,0 +1,113 @@
+"""The marking interfaces: a ``Marker`` writes one label scheme on one or more media; an
+``Inspector`` reads labels back. ``plan_labels`` picks the markers a policy needs and refuses
+a request when a required label has no marker, rather than letting content out unlabelled.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from hallmark.content import Content, Medium
+from hallmark.errors import MissingMarker
+from hallmark.policy import Policy
+
+Classification = Literal["confirmed", "possible", "suspected", "none"]
+EXPLICIT = "explicit"
+
+
+@dataclass(slots=True, frozen=True)
+class Provenance:
+    """What implicit labels record about a piece of content."""
+
+    content_id: str
+    service: str
+    producer_code: str
+    created_at: str
+    digital_source_type: str = "trainedAlgorithmicMedia"
+
+
+@dataclass(slots=True, frozen=True)
+class LabelContext:
+    policy: Policy
+    language: str
+    wording: str  # the explicit label text to show (generated, or a platform classification)
+    provenance: Provenance
+
+
+class Marker(ABC):
+    scheme: ClassVar[str]
+    media: ClassVar[frozenset[Medium]]
+
+    @abstractmethod
+    def mark(self, content: Content, context: LabelContext) -> Content:
+        """Return the content with this scheme's label written."""
+
+
+@dataclass(slots=True, frozen=True)
+class Finding:
+    scheme: str
+    kind: Literal["implicit", "explicit", "trace"]
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scheme": self.scheme, "kind": self.kind, "detail": self.detail}
+
+
+class Inspector(ABC):
+    name: ClassVar[str]
+    media: ClassVar[frozenset[Medium]]
+
+    @abstractmethod
+    def inspect(self, content: Content) -> list[Finding]:
+        """Every AI label or trace found in the content."""
+
+
+def required_schemes(policy: Policy, medium: Medium) -> list[str]:
+    rule = policy.required_labels(medium)
+    return ([EXPLICIT] if rule.explicit else []) + list(rule.implicit)
+
+
+def plan_labels(policy: Policy, medium: Medium, markers: Iterable[Marker]) -> list[Marker]:
+    """The markers that together write every label the policy requires on this medium."""
+    available = list(markers)
+    plan, missing = [], []
+    for scheme in required_schemes(policy, medium):
+        marker = next((m for m in available if m.scheme == scheme and medium in m.media), None)
+        if marker is None:
+            missing.append(scheme)
+        else:
+            plan.append(marker)
+    if missing:
+        rule = policy.required_labels(medium)
+        sources = "; ".join(f"{c.jurisdiction}: {c.ref}" for c in rule.sources)
+        raise MissingMarker(
+            f"the policy ({','.join(policy.jurisdictions)}) requires {', '.join(missing)} "
+            f"label(s) on {medium} content and no registered marker writes them ({sources})",
+            missing=missing,
+            medium=medium,
+        )
+    return plan
+
+
+def inspect_all(inspectors: Iterable[Inspector], content: Content) -> list[Finding]:
+    findings: list[Finding] = []
+    for inspector in inspectors:
+        if content.medium in inspector.media:
+            findings.extend(inspector.inspect(content))
+    return findings
+
+
+def classify(findings: Iterable[Finding], *, declared_ai: bool) -> Classification:
+    """Labeling Measures Art. 6: an implicit label confirms; a declaration makes it possible;
+    other traces (an explicit notice, a detector) make it suspected."""
+    findings = list(findings)
+    if any(f.kind == "implicit" and str(f.detail.get("Label", "1")) == "1" for f in findings):
+        return "confirmed"
+    if declared_ai or any(f.kind == "implicit" for f in findings):
+        return "possible"
+    if findings:
+        return "suspected"
+    return "none"

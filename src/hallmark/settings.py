@@ -1,0 +1,97 @@
+"""The one typed settings object, read from the environment (prefix ``HALLMARK_``).
+
+Every field is documented in docs/settings.md; a test fails when one is not.
+Settings are passed explicitly to what needs them: there is no global instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "hallmark"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HALLMARK_", extra="ignore")
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Data directory: the SQLite database, media files and signing keys.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database; unset means SQLite at HOME/hallmark.db.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `hallmark serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `hallmark serve` binds to.")
+    jurisdictions: str = Field(
+        default="cn,eu,us-ca",
+        description="Deployment default jurisdictions (comma-separated); tenants may override.",
+    )
+    policy_dir: Path | None = Field(
+        default=None,
+        description="Extra folder of jurisdiction TOML files, read beside the built-in ones.",
+    )
+    ledger_retention_days: int = Field(
+        default=400,
+        ge=1,
+        description="Age after which `hallmark ledger prune` removes entries; "
+        "never below the policy's minimum retention.",
+    )
+    producer_code: str = Field(
+        default="001" + "1" + "0" * 18 + "00000",
+        description="GB 45438 ContentProducer code of this service: 001 + 1 + "
+        "18-character Unified Social Credit Code + 5-digit product number.",
+    )
+    service_name: str = Field(
+        default="hallmark", description="Service name written into labels and provenance."
+    )
+    worker_threads: int = Field(
+        default=1, ge=0, le=16, description="In-process job worker threads (0 disables the worker)."
+    )
+    job_poll_seconds: float = Field(
+        default=0.5, gt=0, description="How often an idle job worker looks for queued jobs."
+    )
+    max_upload_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1, description="Largest upload the API accepts, in bytes."
+    )
+    plugins: str = Field(
+        default="",
+        description="Comma-separated Python modules whose register(components) adds engines, "
+        "screens, markers, inspectors or job kinds.",
+    )
+    session_secret: str | None = Field(
+        default=None,
+        description="Secret that signs web UI session cookies; unset means a random one kept "
+        "in HOME/keys.",
+    )
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'hallmark.db'}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    def jurisdiction_codes(self) -> list[str]:
+        return [code.strip() for code in self.jurisdictions.split(",") if code.strip()]
+
+    def plugin_modules(self) -> list[str]:
+        return [name.strip() for name in self.plugins.split(",") if name.strip()]

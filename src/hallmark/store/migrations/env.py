@@ -1,0 +1,17 @@
+"""Alembic environment: runs against the engine that ``Database.migrate`` hands over."""
+
+from alembic import context
+
+from hallmark.store.models import Base
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

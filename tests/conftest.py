@@ -1,0 +1,100 @@
+"""Fixtures from a bare instance to a populated one.
+
+Every test gets its own data directory and its own database: SQLite by default, or a fresh
+PostgreSQL database on the server named by HALLMARK_TEST_DATABASE_URL (the second pass of
+`make test`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from hallmark.accounts.service import create_key
+from hallmark.api.app import create_app
+from hallmark.services import Services, build_services
+from hallmark.settings import Settings
+
+TESTS_DIR = Path(__file__).parent
+PG_URL = os.environ.get("HALLMARK_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str | None]:
+    """None means SQLite inside the test's HALLMARK_HOME."""
+    if not PG_URL:
+        yield None
+        return
+    name = f"hm_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        worker_threads=0,
+        plugins="fakes.echo",
+    )
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    built = build_services(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services.settings, services)) as test_client:
+        yield test_client
+
+
+MakeKey = Callable[..., str]
+
+
+@pytest.fixture
+def make_key(services: Services) -> MakeKey:
+    """make_key(role="creator", tenant="acme") -> a bearer token."""
+
+    def make(role: str = "creator", tenant: str = "acme") -> str:
+        with services.db.session() as session:
+            return create_key(
+                session, services.ledger, tenant_name=tenant, role=role, name="test"
+            ).token
+
+    return make
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Environment for running the real `hallmark` CLI or server against the test's data."""
+    env = {
+        **os.environ,
+        "HALLMARK_HOME": str(settings.home),
+        "HALLMARK_PLUGINS": "fakes.echo",
+        "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
+        "COLUMNS": "200",
+    }
+    if settings.database_url:
+        env["HALLMARK_DATABASE_URL"] = settings.database_url
+    else:
+        env.pop("HALLMARK_DATABASE_URL", None)
+    return env

@@ -1,0 +1,1 @@
+"""Small fakes for the swappable parts, registered through the same plugin hook as built-ins."""

@@ -1,0 +1,20 @@
+"""Small helpers shared by tests (importable because tests/ is on pythonpath)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HALLMARK_CLI = [sys.executable, "-m", "hallmark.cli.main"]
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HALLMARK_CLI, *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
