@@ -111,3 +111,9 @@ class StoreUnavailable(HallmarkError):
     status = 503
     code = "store_unavailable"
     exit_code = 1
+
+
+class ConfigurationError(UserError):
+    """A setting in the environment has a bad value."""
+
+    code = "configuration_error"

@@ -95,3 +95,19 @@ class Settings(BaseSettings):
 
     def plugin_modules(self) -> list[str]:
         return [name.strip() for name in self.plugins.split(",") if name.strip()]
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is a one-line error naming the variable."""
+    from pydantic import ValidationError
+
+    from hallmark.errors import ConfigurationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"HALLMARK_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid setting {problems}") from None

@@ -115,7 +115,7 @@ def list_keys(session: Session, tenant_id: str | None = None) -> list[tuple[ApiK
     query = select(ApiKey, Tenant).join(Tenant).order_by(ApiKey.created_at)
     if tenant_id is not None:
         query = query.where(ApiKey.tenant_id == tenant_id)
-    return [(key, tenant) for key, tenant in session.execute(query).tuples()]
+    return [(key, tenant) for key, tenant in session.execute(query)]
 
 
 def revoke_key(
@@ -146,7 +146,7 @@ def authenticate(session: Session, token: str) -> Principal:
     ).first()
     if row is None:
         raise NotAuthenticated("unknown API key")
-    key, tenant = row.tuple()
+    key, tenant = row
     if not hmac.compare_digest(key.secret_hash, _hash_secret(secret)):
         raise NotAuthenticated("unknown API key")
     if key.revoked_at is not None:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from hallmark.errors import HallmarkError, UserError
 from hallmark.services import Services, build_services
-from hallmark.settings import Settings
+from hallmark.settings import load_settings
 
 app = typer.Typer(
     name="hallmark",
@@ -37,11 +37,11 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _services() -> Services:
-    return build_services(Settings())
+    return build_services(load_settings())
 
 
 def _print_json(value: Any) -> None:
@@ -61,7 +61,7 @@ def serve(
 
     from hallmark.api.app import create_app
 
-    settings = Settings()
+    settings = load_settings()
     services = build_services(settings)
     host, port = host or settings.host, port or settings.port
     out.print(
@@ -81,7 +81,7 @@ def policy_show(
     """Print the combined policy of some jurisdictions and where each rule comes from."""
     from hallmark.policy import parse_codes, policy_as_dict, render_rules, resolve_policy
 
-    settings = Settings()
+    settings = load_settings()
     policy = resolve_policy(parse_codes(jurisdictions), settings.policy_dir)
     if as_json:
         _print_json(policy_as_dict(policy))

@@ -134,11 +134,10 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
             plan = plan_labels(policy, medium, components.markers)
         except MissingMarker as exc:
             raise record_refusal(services, tenant_id, "receive.refused", base, exc) from None
-        wordings = policy.platform_labels[classification]
         context = LabelContext(
             policy=policy,
             language=language,
-            wording=wordings.get(language) or wordings["en"],
+            wording=policy.platform_label(classification, language),
             provenance=Provenance(
                 content_id=content_id,
                 service=services.settings.service_name,

@@ -1,0 +1,178 @@
+"""Bad input to every route gets a 4xx with {"error": {"code", "message"}}; never a traceback.
+
+The case table must cover every API route: adding a route without a bad-input case fails here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from conftest import MakeKey
+from hallmark.api.app import create_app
+from hallmark.settings import Settings
+from helpers import auth
+
+NOBODY = "00000000000000000000000000000000"
+
+# (method, path, keyword arguments for the request, expected status, expected error code)
+BAD_INPUT: list[tuple[str, str, dict[str, Any], int, str]] = [
+    ("GET", "/v1/policy", {"params": {"jurisdictions": "cn,mars"}}, 400, "unknown_jurisdiction"),
+    ("GET", "/v1/policy", {"params": {"jurisdictions": " , "}}, 400, "bad_request"),
+    ("PUT", "/v1/policy", {"json": {"jurisdictions": ["atlantis"]}}, 400, "unknown_jurisdiction"),
+    ("PUT", "/v1/policy", {"json": {"jurisdictions": "cn"}}, 422, "validation_error"),
+    ("POST", "/v1/keys", {"json": {"role": "god"}}, 422, "validation_error"),
+    (
+        "POST",
+        "/v1/keys",
+        {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        422,
+        "validation_error",
+    ),
+    ("GET", "/v1/keys", {"params": {}}, 200, ""),
+    ("DELETE", f"/v1/keys/{NOBODY}", {}, 404, "not_found"),
+    ("POST", "/v1/create", {"json": {"prompt": "", "engine": "echo"}}, 422, "validation_error"),
+    ("POST", "/v1/create", {"json": {"prompt": "hi", "engine": "gpt-9"}}, 400, "unknown_component"),
+    (
+        "POST",
+        "/v1/create",
+        {"json": {"prompt": "hi", "engine": "echo", "medium": "smell"}},
+        422,
+        "validation_error",
+    ),
+    (
+        "POST",
+        "/v1/create",
+        {"json": {"prompt": "hi", "engine": "echo", "language": "tlh"}},
+        400,
+        "bad_request",
+    ),
+    (
+        "POST",
+        "/v1/create",
+        {"json": {"prompt": "hi", "engine": "echo", "medium": "image"}},
+        400,
+        "bad_request",
+    ),
+    ("POST", "/v1/receive", {"json": {"text": 12}}, 422, "validation_error"),
+    (
+        "POST",
+        "/v1/receive",
+        {"json": {"text": "x", "jurisdictions": ["mars"]}},
+        400,
+        "unknown_jurisdiction",
+    ),
+    ("POST", "/v1/receive/upload", {"data": {"declared_ai": "true"}}, 422, "validation_error"),
+    (
+        "POST",
+        "/v1/receive/upload",
+        {"files": {"file": ("a.exe", b"MZ", "application/x-msdownload")}},
+        400,
+        "bad_request",
+    ),
+    (
+        "POST",
+        "/v1/receive/upload",
+        {"files": {"file": ("a.txt", b"", "text/plain")}},
+        400,
+        "bad_request",
+    ),
+    ("GET", "/v1/contents", {"params": {"limit": "-1"}}, 422, "validation_error"),
+    ("GET", f"/v1/contents/{NOBODY}", {}, 404, "not_found"),
+    ("GET", f"/v1/contents/{NOBODY}/raw", {}, 404, "not_found"),
+    ("GET", "/v1/ledger", {"params": {"after": "minus one"}}, 422, "validation_error"),
+    ("GET", "/v1/ledger/verify", {}, 200, ""),
+    (
+        "POST",
+        "/v1/jobs",
+        {"json": {"kind": "mine.bitcoin", "params": {}}},
+        400,
+        "unknown_component",
+    ),
+    (
+        "POST",
+        "/v1/jobs",
+        {"json": {"kind": "create.batch", "params": {"prompts": []}}},
+        400,
+        "bad_request",
+    ),
+    ("GET", "/v1/jobs", {"params": {"state": "exploded"}}, 400, "bad_request"),
+    ("GET", f"/v1/jobs/{NOBODY}", {}, 404, "not_found"),
+    ("GET", f"/v1/jobs/{NOBODY}/events", {}, 404, "not_found"),
+]
+
+
+def _template(path: str) -> str:
+    return path.replace(NOBODY, "{id}")
+
+
+def _route_key(route: APIRoute, method: str) -> tuple[str, str]:
+    path = route.path
+    for name in ("{key_id}", "{content_id}", "{job_id}"):
+        path = path.replace(name, "{id}")
+    return method, path
+
+
+def test_every_api_route_has_a_bad_input_case(settings: Settings) -> None:
+    app = create_app(settings)
+    routes = {
+        _route_key(route, method)
+        for route in app.routes
+        if isinstance(route, APIRoute) and route.path.startswith("/v1/")
+        for method in route.methods
+    }
+    covered = {(method, _template(path)) for method, path, *_ in BAD_INPUT}
+    assert routes - covered == set(), "routes without a bad-input case"
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs", "status", "code"), BAD_INPUT)
+def test_bad_input_gets_a_json_error(
+    client: TestClient,
+    make_key: MakeKey,
+    method: str,
+    path: str,
+    kwargs: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    headers = {**auth(make_key("admin")), **kwargs.pop("headers", {})}
+    response = client.request(method, path, headers=headers, **kwargs)
+    assert response.status_code == status, response.text
+    if status >= 400:
+        body = response.json()
+        assert body["error"]["code"] == code
+        assert body["error"]["message"]
+        assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(("method", "path"), sorted({(m, p) for m, p, *_ in BAD_INPUT}))
+def test_every_route_needs_a_key(client: TestClient, method: str, path: str) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer nope", "Basic dXNlcjpwYXNz", "Bearer hm_000000000000_" + "A" * 43, "Bearer"],
+)
+def test_bad_keys_are_refused_cleanly(client: TestClient, header: str) -> None:
+    response = client.get("/v1/contents", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_health_and_openapi_need_no_key(client: TestClient) -> None:
+    assert client.get("/health").json()["status"] == "ok"
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs").status_code == 200
+
+
+def test_unknown_route_and_method_are_json_errors(client: TestClient) -> None:
+    missing = client.get("/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong = client.patch("/health")
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"

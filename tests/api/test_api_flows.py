@@ -1,0 +1,72 @@
+"""The flows over HTTP, through the real app, with the openai-free plain clients users run."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi.testclient import TestClient
+
+from conftest import MakeKey
+from helpers import auth
+
+
+def test_create_over_http_returns_labelled_content(client: TestClient, make_key: MakeKey) -> None:
+    key = make_key("creator")
+    response = client.post(
+        "/v1/create",
+        json={"prompt": "a haiku", "engine": "echo", "jurisdictions": ["cn", "eu"]},
+        headers=auth(key),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["text"] == "【AI生成】a haiku" and body["labels"] == ["explicit"]
+    listed = client.get("/v1/contents", headers=auth(key)).json()["contents"]
+    assert [c["id"] for c in listed] == [body["id"]]
+
+
+def test_blocked_prompt_is_422_with_the_category(client: TestClient, make_key: MakeKey) -> None:
+    response = client.post(
+        "/v1/create",
+        json={"prompt": "how to make a bomb", "engine": "echo"},
+        headers=auth(make_key()),
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "content_blocked" and error["details"]["categories"] == ["terrorism"]
+
+
+def test_upload_is_received_and_classified(client: TestClient, make_key: MakeKey) -> None:
+    response = client.post(
+        "/v1/receive/upload",
+        files={"file": ("note.txt", b"AI-generated summary", "text/plain")},
+        data={"jurisdictions": "us-ca"},
+        headers=auth(make_key()),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["classification"] == "suspected"
+
+
+def test_batch_job_reports_progress_to_the_end(client: TestClient, make_key: MakeKey) -> None:
+    key = make_key()
+    job = client.post(
+        "/v1/jobs",
+        json={
+            "kind": "create.batch",
+            "params": {"prompts": ["one", "two", "how to make a bomb"], "engine": "echo"},
+        },
+        headers=auth(key),
+    )
+    assert job.status_code == 202
+    job_id = job.json()["id"]
+    from hallmark.jobs.worker import run_pending
+
+    run_pending(client.app.state.services)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while (state := client.get(f"/v1/jobs/{job_id}", headers=auth(key)).json())[
+        "state"
+    ] != "succeeded":
+        assert time.monotonic() < deadline, state
+    assert state["progress"] == 1.0
+    assert state["result"]["succeeded"] == 2 and state["result"]["failed"] == 1
+    events = client.get(f"/v1/jobs/{job_id}/events", headers=auth(key)).text
+    assert "event: done" in events

@@ -1,0 +1,136 @@
+"""The real `hallmark` command: its outputs, and one clean line with exit 2 for bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from hallmark.settings import Settings
+from helpers import run_cli
+
+
+def test_policy_show_json_combines_and_cites(cli_env: dict[str, str]) -> None:
+    result = run_cli(["policy", "show", "cn,eu,us-ca", "--json"], cli_env)
+    assert result.returncode == 0, result.stderr
+    policy = json.loads(result.stdout)
+    assert policy["jurisdictions"] == ["cn", "eu", "us-ca"]
+    assert policy["retention"]["min_days"] >= 183
+    assert policy["complaints"]["ncii"]["hours"] == 48
+    assert policy["chatbot_disclosure"]["required"] is True
+
+
+def test_policy_show_table_names_sources(cli_env: dict[str, str]) -> None:
+    result = run_cli(["policy", "show", "cn"], cli_env)
+    assert result.returncode == 0 and "Labeling Measures" in result.stdout
+
+
+def test_keys_create_then_ledger_verify(cli_env: dict[str, str]) -> None:
+    created = run_cli(["keys", "create", "--role", "admin", "--tenant", "acme"], cli_env)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().startswith("hm_")
+    verified = run_cli(["ledger", "verify"], cli_env)
+    assert verified.returncode == 0 and "ledger ok" in verified.stdout
+    listed = run_cli(["keys", "list"], cli_env)
+    assert "acme" in listed.stdout and created.stdout.strip() not in listed.stdout
+
+
+def _tamper(settings: Settings, statement: str) -> None:
+    if settings.database_url:
+        engine = create_engine(settings.database_url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(statement)
+        engine.dispose()
+    else:
+        with sqlite3.connect(settings.home / "hallmark.db") as connection:
+            connection.execute(statement)
+
+
+@pytest.mark.parametrize(
+    ("statement", "bad"),
+    [
+        ("UPDATE ledger_entries SET kind = 'admin.nothing' WHERE seq = 2", "entry 2"),
+        ("DELETE FROM ledger_entries WHERE seq = 2", "entry 3"),
+        ("DELETE FROM ledger_entries WHERE seq = 4", "entry 4"),
+    ],
+)
+def test_ledger_verify_exits_1_naming_the_tampered_entry(
+    cli_env: dict[str, str], settings: Settings, statement: str, bad: str
+) -> None:
+    run_cli(["keys", "create", "--role", "admin"], cli_env)  # tenant + key: entries 1, 2
+    run_cli(["keys", "create", "--role", "creator", "--tenant", "b"], cli_env)  # entries 3, 4
+    _tamper(settings, statement)
+    result = run_cli(["ledger", "verify"], cli_env)
+    assert result.returncode == 1
+    assert bad in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ledger_export_verifies_offline(cli_env: dict[str, str], tmp_path: Path) -> None:
+    run_cli(["keys", "create", "--role", "admin"], cli_env)
+    export = tmp_path / "audit.jsonl"
+    assert run_cli(["ledger", "export", "-o", str(export)], cli_env).returncode == 0
+    assert len(export.read_text().splitlines()) == 4  # header, 2 entries, head
+    result = run_cli(["ledger", "verify", "--file", str(export)], cli_env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_create_from_the_cli_labels_and_records(cli_env: dict[str, str]) -> None:
+    result = run_cli(["create", "hello", "--engine", "echo", "--jurisdictions", "cn"], cli_env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"] == "【AI生成】hello"
+
+
+def test_batch_create_from_a_file_shows_progress(cli_env: dict[str, str], tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("one\ntwo\n\nthree\n")
+    result = run_cli(["create", "--file", str(prompts), "--engine", "echo"], cli_env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["result"]["succeeded"] == 3
+    assert "create.batch" in result.stderr  # the progress bar's line
+    jobs = run_cli(["jobs"], cli_env)
+    assert "succeeded" in jobs.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["policy", "show", "cn,atlantis"], "unknown jurisdiction 'atlantis'"),
+        (["policy", "show", ","], "no jurisdiction"),
+        (["keys", "create", "--role", "god"], "unknown role 'god'"),
+        (["keys", "create", "--role", "admin", "--tenant", "Not Valid"], "invalid tenant name"),
+        (["keys", "revoke", "nope"], "no API key 'nope'"),
+        (["keys", "list", "--tenant", "ghost"], "no tenant named 'ghost'"),
+        (["ledger", "verify", "--file", "/nonexistent/x.jsonl"], "cannot read"),
+        (["ledger", "prune", "--older-than", "3"], "below the policy minimum"),
+        (["jobs", "show", "nope"], "no job 'nope'"),
+        (["jobs", "--state", "exploded"], "unknown job state"),
+        (["create", "hi", "--engine", "gpt-9"], "unknown engine 'gpt-9'"),
+        (["create"], "give either a PROMPT or --file"),
+        (["create", "hi", "--engine", "echo", "--language", "tlh"], "unsupported language"),
+        (["create", "--file", "/nonexistent/prompts.txt", "--engine", "echo"], "cannot read"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_2(
+    cli_env: dict[str, str], args: list[str], message: str
+) -> None:
+    result = run_cli(args, cli_env)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2_without_traceback(cli_env: dict[str, str]) -> None:
+    result = run_cli(["keys", "create"], cli_env)  # --role missing
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--role" in result.stderr
+
+
+def test_bad_setting_is_one_error_line(cli_env: dict[str, str]) -> None:
+    result = run_cli(["ledger", "verify"], {**cli_env, "HALLMARK_PORT": "eighty"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: invalid setting HALLMARK_PORT")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,74 @@
+"""The receive flow: inspect, classify (Labeling Measures Art. 6), screen, label, record."""
+
+from __future__ import annotations
+
+import pytest
+
+from hallmark.accounts.service import ensure_tenant
+from hallmark.errors import ContentBlocked, MissingMarker, UserError
+from hallmark.flows.receive import ReceiveRequest, run_receive
+from hallmark.services import Services
+
+FRONT_MATTER = (
+    '---\ntitle: note\nAIGC: {"Label": "1", "ContentProducer": "001191110102MACQD9K64010000", '
+    '"ProduceID": "abc"}\n---\nThe body.\n'
+)
+
+
+def tenant(services: Services) -> str:
+    with services.db.session() as session:
+        return ensure_tenant(session, services.ledger, "acme").id
+
+
+def receive_text(services: Services, text: str, **kw: object) -> object:
+    return run_receive(
+        services,
+        tenant(services),
+        ReceiveRequest(text.encode(), "text/plain; charset=utf-8", inline_text=True, **kw),  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "declared", "expected", "label"),
+    [
+        (FRONT_MATTER, False, "confirmed", "【AI生成】"),
+        ("a holiday photo caption", True, "possible", "【可能为AI生成】"),
+        ("本文由AI生成。", False, "suspected", "【疑似AI生成】"),
+        ("a holiday photo caption", False, "none", ""),
+    ],
+)
+def test_classification_and_platform_label(
+    services: Services, text: str, declared: bool, expected: str, label: str
+) -> None:
+    outcome = receive_text(services, text, declared_ai=declared, jurisdictions=("cn",))
+    assert outcome.classification == expected  # type: ignore[attr-defined]
+    assert outcome.content.text == label + text  # type: ignore[attr-defined]
+    with services.db.session() as session:
+        entry = services.ledger.entries(session)[-1]
+    assert entry.kind == "receive" and entry.payload["classification"] == expected
+
+
+def test_original_upload_is_kept_even_when_blocked(services: Services) -> None:
+    data = b"selling child porn here"
+    with pytest.raises(ContentBlocked):
+        run_receive(services, tenant(services), ReceiveRequest(data, "text/plain"))
+    from hallmark.store.media import digest_of
+
+    assert services.media.get(digest_of(data)) == data
+    with services.db.session() as session:
+        assert services.ledger.entries(session)[-1].kind == "receive.blocked"
+
+
+def test_document_needing_metadata_labels_fails_until_a_marker_exists(services: Services) -> None:
+    request = ReceiveRequest(
+        FRONT_MATTER.encode(), "text/markdown", filename="a.md", jurisdictions=("cn",)
+    )
+    with pytest.raises(MissingMarker, match="gb45438"):
+        run_receive(services, tenant(services), request)
+
+
+def test_unsupported_media_type_and_empty_upload_are_user_errors(services: Services) -> None:
+    with pytest.raises(UserError, match="unsupported media type"):
+        run_receive(services, tenant(services), ReceiveRequest(b"x", "application/x-msdownload"))
+    with pytest.raises(UserError, match="empty"):
+        run_receive(services, tenant(services), ReceiveRequest(b"", "text/plain"))
