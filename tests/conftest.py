@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from hallmark.accounts.service import create_key
 from hallmark.api.app import create_app
 from hallmark.services import Services, build_services
 from hallmark.settings import Settings
+from helpers import MakeKey
 
 TESTS_DIR = Path(__file__).parent
 PG_URL = os.environ.get("HALLMARK_TEST_DATABASE_URL")
@@ -65,9 +66,6 @@ def services(settings: Settings) -> Iterator[Services]:
 def client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services.settings, services)) as test_client:
         yield test_client
-
-
-MakeKey = Callable[..., str]
 
 
 @pytest.fixture

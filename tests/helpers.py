@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 
 HALLMARK_CLI = [sys.executable, "-m", "hallmark.cli.main"]
+
+MakeKey = Callable[..., str]
+"""The make_key fixture: make_key(role="creator", tenant="acme") -> a bearer token."""
 
 
 def auth(token: str) -> dict[str, str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from conftest import MakeKey
-from helpers import auth
+from helpers import MakeKey, auth
 
 
 def test_tenants_never_see_each_others_data(client: TestClient, make_key: MakeKey) -> None:

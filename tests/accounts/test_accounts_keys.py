@@ -6,12 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import MakeKey
 from hallmark.accounts.service import authenticate, create_key, revoke_key
 from hallmark.errors import NotAuthenticated, UserError
 from hallmark.services import Services
 from hallmark.store.models import ApiKey
-from helpers import auth
+from helpers import MakeKey, auth
 
 
 def test_key_is_stored_only_as_a_hash(services: Services) -> None:

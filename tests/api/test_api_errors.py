@@ -11,10 +11,9 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from conftest import MakeKey
 from hallmark.api.app import create_app
 from hallmark.settings import Settings
-from helpers import auth
+from helpers import MakeKey, auth
 
 NOBODY = "00000000000000000000000000000000"
 

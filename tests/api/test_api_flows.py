@@ -6,8 +6,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from conftest import MakeKey
-from helpers import auth
+from helpers import MakeKey, auth
 
 
 def test_create_over_http_returns_labelled_content(client: TestClient, make_key: MakeKey) -> None:

@@ -94,25 +94,27 @@ def test_batch_create_from_a_file_shows_progress(cli_env: dict[str, str], tmp_pa
     assert "succeeded" in jobs.stdout
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["policy", "show", "cn,atlantis"], "unknown jurisdiction 'atlantis'"),
-        (["policy", "show", ","], "no jurisdiction"),
-        (["keys", "create", "--role", "god"], "unknown role 'god'"),
-        (["keys", "create", "--role", "admin", "--tenant", "Not Valid"], "invalid tenant name"),
-        (["keys", "revoke", "nope"], "no API key 'nope'"),
-        (["keys", "list", "--tenant", "ghost"], "no tenant named 'ghost'"),
-        (["ledger", "verify", "--file", "/nonexistent/x.jsonl"], "cannot read"),
-        (["ledger", "prune", "--older-than", "3"], "below the policy minimum"),
-        (["jobs", "show", "nope"], "no job 'nope'"),
-        (["jobs", "--state", "exploded"], "unknown job state"),
-        (["create", "hi", "--engine", "gpt-9"], "unknown engine 'gpt-9'"),
-        (["create"], "give either a PROMPT or --file"),
-        (["create", "hi", "--engine", "echo", "--language", "tlh"], "unsupported language"),
-        (["create", "--file", "/nonexistent/prompts.txt", "--engine", "echo"], "cannot read"),
-    ],
-)
+BAD_CASES: list[tuple[list[str], str]] = [
+    (["policy", "show", "cn,atlantis"], "unknown jurisdiction 'atlantis'"),
+    (["policy", "show", ","], "no jurisdiction"),
+    (["keys", "create", "--role", "god"], "unknown role 'god'"),
+    (["keys", "create", "--role", "admin", "--tenant", "Not Valid"], "invalid tenant name"),
+    (["keys", "revoke", "nope"], "no API key 'nope'"),
+    (["keys", "list", "--tenant", "ghost"], "no tenant named 'ghost'"),
+    (["ledger", "verify", "--file", "/nonexistent/x.jsonl"], "cannot read"),
+    (["ledger", "prune", "--older-than", "3"], "below the policy minimum"),
+    (["jobs", "show", "nope"], "no job 'nope'"),
+    (["jobs", "--state", "exploded"], "unknown job state"),
+    (["create", "hi", "--engine", "gpt-9"], "unknown engine 'gpt-9'"),
+    (["create"], "give either a PROMPT or --file"),
+    (["create", "hi", "--engine", "echo", "--language", "tlh"], "unsupported language"),
+    (["create", "--file", "/nonexistent/prompts.txt", "--engine", "echo"], "cannot read"),
+    (["ledger", "export", "-o", "/nonexistent/dir/audit.jsonl"], "cannot write"),
+    (["jobs", "watch", "nope"], "no job 'nope'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_CASES)
 def test_bad_input_is_one_error_line_and_exit_2(
     cli_env: dict[str, str], args: list[str], message: str
 ) -> None:
@@ -123,14 +125,41 @@ def test_bad_input_is_one_error_line_and_exit_2(
     assert "Traceback" not in result.stderr
 
 
-def test_usage_errors_exit_2_without_traceback(cli_env: dict[str, str]) -> None:
-    result = run_cli(["keys", "create"], cli_env)  # --role missing
+USAGE_CASES: list[tuple[list[str], str]] = [
+    (["keys", "create"], "--role"),
+    (["serve", "--port", "0"], "--port"),
+    (["serve", "--port", "eighty"], "--port"),
+    (["ledger", "prune", "--older-than", "many"], "--older-than"),
+    (["policy", "show"], "JURISDICTIONS"),
+    (["frobnicate"], "No such command"),
+]
+
+
+@pytest.mark.parametrize(("args", "mentions"), USAGE_CASES)
+def test_usage_errors_exit_2_without_traceback(
+    cli_env: dict[str, str], args: list[str], mentions: str
+) -> None:
+    result = run_cli(args, cli_env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "--role" in result.stderr
+    assert mentions in result.stderr
 
 
-def test_bad_setting_is_one_error_line(cli_env: dict[str, str]) -> None:
-    result = run_cli(["ledger", "verify"], {**cli_env, "HALLMARK_PORT": "eighty"})
-    assert result.returncode == 2
-    assert result.stderr.startswith("error: invalid setting HALLMARK_PORT")
-    assert "Traceback" not in result.stderr
+def test_every_command_has_a_bad_input_case() -> None:
+    import typer.main
+
+    from hallmark.cli.main import app
+
+    def walk(group: object, prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
+        found: set[tuple[str, ...]] = set()
+        for name, command in getattr(group, "commands", {}).items():
+            path = (*prefix, name)
+            found.add(path)
+            found |= walk(command, path)
+        return found
+
+    commands = walk(typer.main.get_command(app), ())
+    leaves = {c for c in commands if not any(o[: len(c)] == c and o != c for o in commands)}
+    leaves.add(("jobs",))  # the group lists jobs itself
+    cases = [tuple(args) for args, _ in BAD_CASES + USAGE_CASES]
+    missing = {c for c in leaves if not any(case[: len(c)] == c for case in cases)}
+    assert missing == set(), f"commands without a bad-input case: {missing}"

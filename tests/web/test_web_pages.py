@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from hallmark.services import Services
+from helpers import MakeKey
 
 TENANT = "acme"
-MakeKey = Callable[..., str]  # the make_key fixture
 
 
 def sign_in(client: TestClient, token: str) -> None:
@@ -208,3 +206,22 @@ def test_pages_escape_what_they_show(client: TestClient, make_key: MakeKey) -> N
     assert page.status_code == 400
     assert "<script>x</script>" not in page.text
     assert "&lt;script&gt;" in page.text
+
+
+def test_the_cookie_never_holds_the_secret_and_revocation_ends_the_session(
+    client: TestClient, make_key: MakeKey
+) -> None:
+    import base64
+
+    admin = make_key("admin", TENANT)
+    sign_in(client, admin)
+    cookie = client.cookies["hallmark_session"]
+    payload = base64.urlsafe_b64decode(cookie.split(".")[0] + "==")
+    assert admin.rsplit("_", 1)[1].encode() not in payload
+    key_id = client.get("/v1/keys", headers={"Authorization": f"Bearer {admin}"}).json()["keys"][0][
+        "id"
+    ]
+    assert client.get("/ui", follow_redirects=False).status_code == 200
+    client.delete(f"/v1/keys/{key_id}", headers={"Authorization": f"Bearer {admin}"})
+    after = client.get("/ui", follow_redirects=False)
+    assert after.status_code == 303 and after.headers["location"] == "/ui/login"

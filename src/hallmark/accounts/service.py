@@ -154,6 +154,17 @@ def authenticate(session: Session, token: str) -> Principal:
     return Principal(tenant.id, tenant.name, key.id, key.role)
 
 
+def authenticate_key_id(session: Session, key_id: str) -> Principal:
+    """For a web session whose signed cookie names a key that was checked at sign-in."""
+    row = session.execute(select(ApiKey, Tenant).join(Tenant).where(ApiKey.id == key_id)).first()
+    if row is None:
+        raise NotAuthenticated("unknown API key")
+    key, tenant = row
+    if key.revoked_at is not None:
+        raise NotAuthenticated("this API key was revoked")
+    return Principal(tenant.id, tenant.name, key.id, key.role)
+
+
 def set_tenant_jurisdictions(
     session: Session, ledger: Ledger, tenant_id: str, codes: list[str] | None, *, actor: str
 ) -> Tenant:

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hallmark.accounts.roles import allows
-from hallmark.accounts.service import Principal, authenticate
+from hallmark.accounts.service import Principal, authenticate, authenticate_key_id
 from hallmark.errors import Forbidden, NotAuthenticated
 from hallmark.services import Services
 
-SESSION_KEY = "api_key"
+SESSION_KEY = "key_id"
 
 
 def get_services(request: Request) -> Services:
@@ -23,25 +23,20 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def _token(request: Request) -> str | None:
+def get_principal(request: Request, services: ServicesDep) -> Principal:
+    """A Bearer API key, or the web UI's signed session cookie naming a key."""
     header = request.headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise NotAuthenticated("expected 'Authorization: Bearer <API key>'")
-        return value.strip()
-    if "session" in request.scope:
-        token = request.session.get(SESSION_KEY)
-        return token if isinstance(token, str) else None
-    return None
-
-
-def get_principal(request: Request, services: ServicesDep) -> Principal:
-    token = _token(request)
-    if token is None:
+        with services.db.session() as session:
+            return authenticate(session, value.strip())
+    key_id = request.session.get(SESSION_KEY) if "session" in request.scope else None
+    if not isinstance(key_id, str):
         raise NotAuthenticated("an API key is required: send 'Authorization: Bearer <API key>'")
     with services.db.session() as session:
-        return authenticate(session, token)
+        return authenticate_key_id(session, key_id)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

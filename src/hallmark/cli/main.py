@@ -24,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 policy_app = typer.Typer(
     help="Show the labeling, screening and retention rules.", no_args_is_help=True
@@ -54,7 +55,9 @@ def _print_json(value: Any) -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: settings).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: settings).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default: settings).")
+    ] = None,
 ) -> None:
     """Run the API and web UI server."""
     import uvicorn
@@ -136,7 +139,11 @@ def ledger_export(
     if output is None:
         count = write_export(services, sys.stdout)
     else:
-        with output.open("w", encoding="utf-8") as handle:
+        try:
+            handle = output.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write {output}: {exc.strerror}") from exc
+        with handle:
             count = write_export(services, handle)
         err.print(f"wrote {count} entries to {output}")
 

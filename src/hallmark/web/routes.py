@@ -281,11 +281,12 @@ def login(
         return render(request, "login.html", 401, message="Enter your API key.")
     try:
         with services.db.session() as session:
-            authenticate(session, token)
+            principal = authenticate(session, token)
     except NotAuthenticated as exc:
         return render(request, "login.html", 401, message=f"Sign-in failed: {exc.message}.")
     request.session.clear()
-    request.session[SESSION_KEY] = token
+    # The signed cookie names the key; it never holds the secret itself.
+    request.session[SESSION_KEY] = principal.key_id
     return RedirectResponse("/ui", status_code=303)
 
 
