@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hallmark.errors import HallmarkError, UserError
+from hallmark.content import Content
+from hallmark.errors import ContentBlocked, HallmarkError, UserError
 from hallmark.policy import Policy, resolve_policy
+from hallmark.screen.base import Decision
 from hallmark.services import Services
-from hallmark.store.models import Tenant
+from hallmark.store.models import ContentRecord, Tenant
 
 LANGUAGES = ("zh", "en")
 
@@ -58,3 +60,27 @@ def record_refusal(
         )
     error.details.setdefault("ledger_seq", entry.seq)
     return error
+
+
+def blocked(what: str, decision: Decision, **details: Any) -> ContentBlocked:
+    return ContentBlocked(
+        f"{what} was blocked: {'; '.join(decision.reasons)}",
+        categories=decision.categories,
+        **details,
+    )
+
+
+def record_content(
+    services: Services,
+    tenant_id: str,
+    payload: dict[str, Any],
+    record: ContentRecord,
+    content: Content,
+) -> int:
+    """The flow's ledger entry and its content record, committed together; returns the seq."""
+    with services.db.session() as session:
+        entry = services.ledger.append(session, record.flow, payload, tenant_id=tenant_id)
+        record.tenant_id, record.ledger_seq = tenant_id, entry.seq
+        record.medium, record.size = content.medium, len(content.data)
+        session.add(record)
+    return entry.seq

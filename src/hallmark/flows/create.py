@@ -13,9 +13,15 @@ from typing import Any
 from hallmark.accounts.service import new_id
 from hallmark.content import Content, Medium
 from hallmark.engines.base import GenerationRequest
-from hallmark.errors import ContentBlocked, MissingMarker, UserError
-from hallmark.flows.common import language_for, policy_for, record_refusal
-from hallmark.mark.base import LabelContext, Provenance, plan_labels
+from hallmark.errors import MissingMarker, UserError
+from hallmark.flows.common import (
+    blocked,
+    language_for,
+    policy_for,
+    record_content,
+    record_refusal,
+)
+from hallmark.mark.base import LabelContext, Provenance, apply_labels, plan_labels
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
 from hallmark.store.media import digest_of
@@ -92,12 +98,8 @@ def run_create(services: Services, tenant_id: str, request: CreateRequest) -> Cr
     prompt = Content.from_text(request.prompt)
     input_decision = screen_content(components.screens, prompt, policy, minor=request.minor)
     if input_decision.action == "block":
-        error = ContentBlocked(
-            f"the prompt was blocked: {'; '.join(input_decision.reasons)}",
-            stage="input",
-            categories=input_decision.categories,
-        )
         payload = {**base, "stage": "input", "screening": input_decision.to_dict()}
+        error = blocked("the prompt", input_decision, stage="input")
         raise record_refusal(services, tenant_id, "create.blocked", payload, error)
 
     output = engine.generate(
@@ -105,11 +107,7 @@ def run_create(services: Services, tenant_id: str, request: CreateRequest) -> Cr
     )
     output_decision = screen_content(components.screens, output, policy, minor=request.minor)
     if output_decision.action == "block":
-        error = ContentBlocked(
-            f"the output was blocked: {'; '.join(output_decision.reasons)}",
-            stage="output",
-            categories=output_decision.categories,
-        )
+        error = blocked("the output", output_decision, stage="output")
         payload = {
             **base,
             "stage": "output",
@@ -131,44 +129,27 @@ def run_create(services: Services, tenant_id: str, request: CreateRequest) -> Cr
             created_at=created_at,
         ),
     )
-    for marker in plan:
-        output = marker.mark(output, context)
-    labels = tuple(marker.scheme for marker in plan)
+    output, labels = apply_labels(output, plan, context)
     digest = services.media.put(output.data)
-
-    with services.db.session() as session:
-        entry = services.ledger.append(
-            session,
-            "create",
-            {
-                **base,
-                "content_id": content_id,
-                "output_digest": digest,
-                "labels": list(labels),
-                "screening": {
-                    "input": input_decision.to_dict(),
-                    "output": output_decision.to_dict(),
-                },
-            },
-            tenant_id=tenant_id,
-        )
-        session.add(
-            ContentRecord(
-                id=content_id,
-                tenant_id=tenant_id,
-                flow="create",
-                medium=output.medium,
-                media_type=output.media_type,
-                digest=digest,
-                size=len(output.data),
-                classification="confirmed",
-                decision=output_decision.action,
-                labels=json.dumps(list(labels)),
-                jurisdictions=",".join(policy.jurisdictions),
-                ledger_seq=entry.seq,
-                created_at=created_at,
-            )
-        )
+    payload = {
+        **base,
+        "content_id": content_id,
+        "output_digest": digest,
+        "labels": list(labels),
+        "screening": {"input": input_decision.to_dict(), "output": output_decision.to_dict()},
+    }
+    record = ContentRecord(
+        id=content_id,
+        flow="create",
+        media_type=output.media_type,
+        digest=digest,
+        classification="confirmed",
+        decision=output_decision.action,
+        labels=json.dumps(list(labels)),
+        jurisdictions=",".join(policy.jurisdictions),
+        created_at=created_at,
+    )
+    seq = record_content(services, tenant_id, payload, record, output)
     return CreateOutcome(
         content_id,
         output,
@@ -176,5 +157,5 @@ def run_create(services: Services, tenant_id: str, request: CreateRequest) -> Cr
         input_decision,
         output_decision,
         labels,
-        entry.seq,
+        seq,
     )

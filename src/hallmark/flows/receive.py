@@ -12,13 +12,20 @@ from typing import Any
 
 from hallmark.accounts.service import new_id
 from hallmark.content import Content, Medium
-from hallmark.errors import ContentBlocked, MissingMarker, UserError
-from hallmark.flows.common import language_for, policy_for, record_refusal
+from hallmark.errors import MissingMarker, UserError
+from hallmark.flows.common import (
+    blocked,
+    language_for,
+    policy_for,
+    record_content,
+    record_refusal,
+)
 from hallmark.mark.base import (
     Classification,
     Finding,
     LabelContext,
     Provenance,
+    apply_labels,
     classify,
     inspect_all,
     plan_labels,
@@ -118,10 +125,7 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
 
     decision = screen_content(components.screens, content, policy)
     if decision.action == "block":
-        error = ContentBlocked(
-            f"the upload was blocked: {'; '.join(decision.reasons)}",
-            categories=decision.categories,
-        )
+        error = blocked("the upload", decision)
         raise record_refusal(
             services, tenant_id, "receive.blocked", {**base, "screening": decision.to_dict()}, error
         )
@@ -145,41 +149,27 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
                 created_at=created_at,
             ),
         )
-        for marker in plan:
-            content = marker.mark(content, context)
-        labels = tuple(marker.scheme for marker in plan)
+        content, labels = apply_labels(content, plan, context)
     digest = services.media.put(content.data)
-
-    with services.db.session() as session:
-        entry = services.ledger.append(
-            session,
-            "receive",
-            {
-                **base,
-                "content_id": content_id,
-                "digest": digest,
-                "labels": list(labels),
-                "screening": decision.to_dict(),
-            },
-            tenant_id=tenant_id,
-        )
-        session.add(
-            ContentRecord(
-                id=content_id,
-                tenant_id=tenant_id,
-                flow="receive",
-                medium=medium,
-                media_type=request.media_type,
-                digest=digest,
-                size=len(content.data),
-                classification=classification,
-                decision=decision.action,
-                labels=json.dumps(list(labels)),
-                jurisdictions=",".join(policy.jurisdictions),
-                ledger_seq=entry.seq,
-                created_at=created_at,
-            )
-        )
+    payload = {
+        **base,
+        "content_id": content_id,
+        "digest": digest,
+        "labels": list(labels),
+        "screening": decision.to_dict(),
+    }
+    record = ContentRecord(
+        id=content_id,
+        flow="receive",
+        media_type=request.media_type,
+        digest=digest,
+        classification=classification,
+        decision=decision.action,
+        labels=json.dumps(list(labels)),
+        jurisdictions=",".join(policy.jurisdictions),
+        created_at=created_at,
+    )
+    seq = record_content(services, tenant_id, payload, record, content)
     return ReceiveOutcome(
         content_id,
         original_digest,
@@ -190,5 +180,5 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
         decision,
         labels,
         policy.jurisdictions,
-        entry.seq,
+        seq,
     )

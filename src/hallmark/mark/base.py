@@ -92,6 +92,17 @@ def plan_labels(policy: Policy, medium: Medium, markers: Iterable[Marker]) -> li
     return plan
 
 
+def apply_labels(
+    content: Content, plan: Iterable[Marker], context: LabelContext
+) -> tuple[Content, tuple[str, ...]]:
+    """Run the planned markers in order; return the labelled content and the schemes written."""
+    schemes = []
+    for marker in plan:
+        content = marker.mark(content, context)
+        schemes.append(marker.scheme)
+    return content, tuple(schemes)
+
+
 def inspect_all(inspectors: Iterable[Inspector], content: Content) -> list[Finding]:
     findings: list[Finding] = []
     for inspector in inspectors:
