@@ -62,6 +62,7 @@ def serve(
     """Run the API and web UI server."""
     import uvicorn
 
+    from hallmark.accounts.service import list_keys
     from hallmark.api.app import create_app
 
     settings = load_settings()
@@ -70,6 +71,9 @@ def serve(
     out.print(
         f"hallmark on http://{host}:{port}  (data: {settings.home}, db: {services.db.dialect})"
     )
+    with services.db.session() as session:
+        if not list_keys(session):
+            out.print("no API keys yet: create one with `hallmark keys create --role admin`")
     uvicorn.run(create_app(settings, services), host=host, port=port, log_level="info")
 
 
