@@ -55,7 +55,17 @@ def load_jurisdiction(code: str, extra_dir: Path | None = None) -> Jurisdiction:
 def resolve_policy(codes: str | Sequence[str], extra_dir: Path | None = None) -> Policy:
     """The combined policy for ``"cn,eu"`` or ``["cn", "eu"]``."""
     text = codes if isinstance(codes, str) else ",".join(codes)
-    return combine([load_jurisdiction(code, extra_dir) for code in parse_codes(text)])
+    parsed = tuple(parse_codes(text))
+    if extra_dir is None:
+        return _combined_builtin(parsed)
+    return combine([load_jurisdiction(code, extra_dir) for code in parsed])
+
+
+@functools.lru_cache(maxsize=64)
+def _combined_builtin(codes: tuple[str, ...]) -> Policy:
+    # Built-in files never change while the process runs and policies are frozen, so every
+    # request for the same combination can share one; files in an extra dir are re-read.
+    return combine([load_jurisdiction(code) for code in codes])
 
 
 @functools.cache
