@@ -130,7 +130,7 @@ USAGE_CASES: list[tuple[list[str], str]] = [
     (["serve", "--port", "0"], "--port"),
     (["serve", "--port", "eighty"], "--port"),
     (["ledger", "prune", "--older-than", "many"], "--older-than"),
-    (["policy", "show"], "JURISDICTIONS"),
+    (["policy", "show"], "Missing argument"),
     (["frobnicate"], "No such command"),
 ]
 
