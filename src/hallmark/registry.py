@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from hallmark.errors import HallmarkError, UnknownComponent
+from hallmark.settings import Settings
 
 if TYPE_CHECKING:
     from hallmark.engines.base import Engine
@@ -57,6 +58,7 @@ class Registry(Generic[T]):
 
 @dataclass(slots=True)
 class Components:
+    settings: Settings  # what members need to find their keys and options
     screens: Registry[Screen] = field(default_factory=lambda: Registry("screen"))
     markers: Registry[Marker] = field(default_factory=lambda: Registry("marker"))
     inspectors: Registry[Inspector] = field(default_factory=lambda: Registry("inspector"))
@@ -68,13 +70,17 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.screen.lexicon",
     "hallmark.mark.explicit_text",
     "hallmark.mark.inspect_text",
+    "hallmark.mark.gb45438",
+    "hallmark.mark.explicit_document",
+    "hallmark.mark.c2pa",
     "hallmark.jobs.batch_create",
 )
 
 
-def load_components(plugins: Iterable[str] = ()) -> Components:
-    components = Components()
-    for module_name in (*DEFAULT_PLUGINS, *plugins):
+def load_components(settings: Settings, plugins: Iterable[str] = ()) -> Components:
+    """The built-ins, then the settings' plugins, then ``plugins``, each through its hook."""
+    components = Components(settings)
+    for module_name in (*DEFAULT_PLUGINS, *settings.plugin_modules(), *plugins):
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:

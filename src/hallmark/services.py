@@ -40,5 +40,5 @@ def build_services(
         db=db,
         ledger=Ledger(Signer.load_or_create(settings.keys_dir), clock=clock),
         media=MediaStore(settings.media_dir),
-        components=load_components((*settings.plugin_modules(), *plugins)),
+        components=load_components(settings, plugins),
     )

@@ -60,10 +60,27 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1, description="Largest upload the API accepts, in bytes."
     )
+    inspect_rate_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="Requests a minute one client address may make to the public "
+        "POST /v1/inspect (0: no limit).",
+    )
     plugins: str = Field(
         default="",
         description="Comma-separated Python modules whose register(components) adds engines, "
         "screens, markers, inspectors or job kinds.",
+    )
+    c2pa_cert_chain: Path | None = Field(
+        default=None,
+        description="PEM certificate chain (signer first) for C2PA Content Credentials; unset "
+        "means hallmark's own CA and signer, created in HOME/keys/c2pa. "
+        "Set together with HALLMARK_C2PA_PRIVATE_KEY.",
+    )
+    c2pa_private_key: Path | None = Field(
+        default=None,
+        description="PEM private key of the C2PA signing certificate in HALLMARK_C2PA_CERT_CHAIN "
+        "(EC P-256/P-384/P-521, Ed25519 or RSA).",
     )
     session_secret: str | None = Field(
         default=None,

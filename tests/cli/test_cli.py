@@ -111,6 +111,11 @@ BAD_CASES: list[tuple[list[str], str]] = [
     (["create", "--file", "/nonexistent/prompts.txt", "--engine", "echo"], "cannot read"),
     (["ledger", "export", "-o", "/nonexistent/dir/audit.jsonl"], "cannot write"),
     (["jobs", "watch", "nope"], "no job 'nope'"),
+    (["mark", "/nonexistent/in.png", "out.png"], "cannot read"),
+    (["mark", "/etc", "out.png"], "is a folder"),
+    (["mark", "/etc/hostname", "/etc/hostname"], "OUTPUT must differ"),
+    (["mark", "/etc/hostname", "/nonexistent/dir/out.txt", "-j", "us-ca"], "cannot write"),
+    (["mark", "/etc/hostname", "out.txt", "-j", "mars"], "unknown jurisdiction 'mars'"),
 ]
 
 
@@ -132,6 +137,8 @@ USAGE_CASES: list[tuple[list[str], str]] = [
     (["ledger", "prune", "--older-than", "many"], "--older-than"),
     (["policy", "show"], "Missing argument"),
     (["frobnicate"], "No such command"),
+    (["inspect"], "Missing argument"),
+    (["inspect", "x", "--workers", "0"], "--workers"),
 ]
 
 
@@ -160,6 +167,32 @@ def test_every_command_has_a_bad_input_case() -> None:
     commands = walk(typer.main.get_command(app), ())
     leaves = {c for c in commands if not any(o[: len(c)] == c and o != c for o in commands)}
     leaves.add(("jobs",))  # the group lists jobs itself
+    assert len(leaves) >= 12  # the command tree really was read
     cases = [tuple(args) for args, _ in BAD_CASES + USAGE_CASES]
     missing = {c for c in leaves if not any(case[: len(c)] == c for case in cases)}
     assert missing == set(), f"commands without a bad-input case: {missing}"
+
+
+def test_inspect_reports_each_file_and_exits_2_if_one_is_unreadable(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    labelled = tmp_path / "note.md"
+    labelled.write_text('---\nAIGC: {"Label": "1", "ContentProducer": "x"}\n---\nhi\n')
+    plain = tmp_path / "plain.txt"
+    plain.write_text("nothing to see")
+    result = run_cli(["inspect", str(labelled), str(plain), "/nonexistent", "--json"], cli_env)
+    assert result.returncode == 2
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r.get("verdict") for r in reports] == ["confirmed", "none", None]
+    assert reports[2]["error"]["code"] == "bad_request"
+
+
+def test_mark_writes_a_new_file_and_leaves_the_input_alone(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    source, target = tmp_path / "in.txt", tmp_path / "out.txt"
+    source.write_bytes(b"caption")
+    result = run_cli(["mark", str(source), str(target), "-j", "us-ca"], cli_env)
+    assert result.returncode == 0, result.stderr
+    assert source.read_bytes() == b"caption" and target.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.txt")]

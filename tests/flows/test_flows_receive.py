@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hallmark.accounts.service import ensure_tenant
-from hallmark.errors import ContentBlocked, MissingMarker, UserError
+from hallmark.errors import ContentBlocked, UserError
 from hallmark.flows.receive import ReceiveRequest, run_receive
 from hallmark.services import Services
 
@@ -57,14 +57,6 @@ def test_original_upload_is_kept_even_when_blocked(services: Services) -> None:
     assert services.media.get(digest_of(data)) == data
     with services.db.session() as session:
         assert services.ledger.entries(session)[-1].kind == "receive.blocked"
-
-
-def test_document_needing_metadata_labels_fails_until_a_marker_exists(services: Services) -> None:
-    request = ReceiveRequest(
-        FRONT_MATTER.encode(), "text/markdown", filename="a.md", jurisdictions=("cn",)
-    )
-    with pytest.raises(MissingMarker, match="gb45438"):
-        run_receive(services, tenant(services), request)
 
 
 def test_unsupported_media_type_and_empty_upload_are_user_errors(services: Services) -> None:

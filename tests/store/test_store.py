@@ -45,7 +45,7 @@ def test_media_is_stored_once_under_its_digest(tmp_path: Path) -> None:
     assert digest == digest_of(b"hello") and store.put(b"hello") == digest
     assert store.get(digest) == b"hello"
     assert store.path_for(digest).relative_to(tmp_path).parts[:2] == ("sha256", digest[7:9])
-    assert not list(tmp_path.rglob(".incoming-*"))
+    assert not [p for p in tmp_path.rglob(".*") if p.is_file()]
 
 
 def test_bad_or_missing_digests_are_not_found(tmp_path: Path) -> None:

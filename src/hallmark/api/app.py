@@ -12,7 +12,18 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from hallmark import __version__
 from hallmark.api.errors import install_error_handlers
-from hallmark.api.routes import contents, create, health, jobs, keys, ledger, policy, receive
+from hallmark.api.ratelimit import RateLimiter
+from hallmark.api.routes import (
+    contents,
+    create,
+    health,
+    jobs,
+    keys,
+    ledger,
+    mark,
+    policy,
+    receive,
+)
 from hallmark.jobs.worker import Worker
 from hallmark.services import Services, build_services
 from hallmark.settings import Settings
@@ -69,7 +80,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         https_only=False,
     )
     install_error_handlers(app)
-    for module in (health, policy, keys, create, receive, contents, ledger, jobs):
+    app.state.inspect_limiter = RateLimiter(settings.inspect_rate_per_minute)
+    for module in (health, policy, keys, create, receive, mark, contents, ledger, jobs):
         app.include_router(module.router)
     web.mount(app)
     return app

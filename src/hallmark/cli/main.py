@@ -359,6 +359,116 @@ def create(
     _print_json(result)
 
 
+# --- mark and inspect ----------------------------------------------------------------------
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder, not a file") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+@app.command()
+def mark(
+    source: Annotated[Path, typer.Argument(help="The file to label (never modified).")],
+    output: Annotated[Path, typer.Argument(help="Where to write the labelled copy.")],
+    jurisdiction: Annotated[
+        str | None, typer.Option("--jurisdiction", "-j", help="e.g. cn,eu,us-ca.")
+    ] = None,
+    explicit: Annotated[
+        bool, typer.Option("--explicit/--no-explicit", help="Write the visible label.")
+    ] = True,
+    language: Annotated[str | None, typer.Option(help="zh or en.")] = None,
+    tenant: Annotated[str, typer.Option(help="Tenant to act as.")] = "default",
+) -> None:
+    """Write every label the policy requires on a file, and record it in the ledger."""
+    from hallmark.accounts.service import ensure_tenant
+    from hallmark.files import write_atomically
+    from hallmark.flows.mark import MarkRequest, run_mark
+    from hallmark.policy import parse_codes
+
+    if source.resolve() == output.resolve():
+        raise UserError("OUTPUT must differ from SOURCE: the input file is never modified")
+    data = _read_file(source)
+    codes = tuple(parse_codes(jurisdiction)) if jurisdiction else None
+    services = _services()
+    with services.db.session() as session:
+        tenant_id = ensure_tenant(session, services.ledger, tenant).id
+    outcome = run_mark(
+        services,
+        tenant_id,
+        MarkRequest(
+            data=data,
+            filename=source.name,
+            jurisdictions=codes,
+            language=language,
+            explicit=explicit,
+        ),
+    )
+    try:
+        write_atomically(output, outcome.content.data)
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}") from exc
+    _print_json(outcome.to_dict())
+
+
+@app.command()
+def inspect(
+    files: Annotated[list[Path], typer.Argument(help="Files to inspect.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Files read in parallel.")] = 2,
+) -> None:
+    """Read AI labels from any files and give each a verdict (confirmed/possible/suspected/none)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hallmark.mark.report import inspect_bytes
+    from hallmark.registry import load_components
+
+    components = load_components(load_settings())
+
+    def one(path: Path) -> dict[str, Any]:
+        try:
+            return inspect_bytes(components, _read_file(path), filename=str(path))
+        except HallmarkError as exc:
+            return {"file": str(path), **exc.to_dict()}
+
+    reports: list[dict[str, Any]] = []
+    with (
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        Progress(
+            TextColumn("[bold]inspect"), BarColumn(), TaskProgressColumn(), console=err
+        ) as progress,
+    ):
+        task = progress.add_task("inspect", total=len(files))
+        for report in pool.map(one, files):
+            reports.append(report)
+            progress.advance(task)
+    if as_json:
+        for report in reports:
+            sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+    else:
+        table = Table("file", "type", "verdict", "explicit", "gb45438", "c2pa", "watermark")
+        for report in reports:
+            if "error" in report:
+                table.add_row(report["file"], "", "error", report["error"]["message"])
+                continue
+            table.add_row(
+                report["file"],
+                report["media_type"],
+                report["verdict"],
+                "yes" if report["explicit"] else "",
+                "yes" if report["gb45438"] else "",
+                str((report["c2pa"] or {}).get("state", "")),
+                "yes" if report["watermark"] else "",
+            )
+        out.print(table)
+    if any("error" in report for report in reports):
+        raise typer.Exit(2)
+
+
 def main() -> None:
     """Entry point: run the CLI, turning known errors into one line and an exit code."""
     try:

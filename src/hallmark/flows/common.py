@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from hallmark.content import Content
 from hallmark.errors import ContentBlocked, HallmarkError, UserError
+from hallmark.mark.base import Classification, LabelContext, Provenance
 from hallmark.policy import Policy, resolve_policy
 from hallmark.screen.base import Decision
 from hallmark.services import Services
@@ -84,3 +85,34 @@ def record_content(
         record.medium, record.size = content.medium, len(content.data)
         session.add(record)
     return entry.seq
+
+
+def label_context(
+    services: Services,
+    policy: Policy,
+    language: str,
+    wording: str,
+    *,
+    content_id: str,
+    created_at: str,
+    system: str | None = None,
+    classification: Classification | None = None,
+) -> LabelContext:
+    """What markers need: the wording to show and the provenance implicit labels record.
+
+    With a ``classification`` hallmark labels as a propagation platform, otherwise as producer.
+    """
+    service = services.settings.service_name
+    return LabelContext(
+        policy=policy,
+        language=language,
+        wording=wording,
+        provenance=Provenance(
+            content_id=content_id,
+            service=f"{service}/{system}" if system else service,
+            producer_code=services.settings.producer_code,
+            created_at=created_at,
+        ),
+        role="producer" if classification is None else "propagator",
+        classification=classification or "confirmed",
+    )

@@ -16,12 +16,13 @@ from hallmark.engines.base import GenerationRequest
 from hallmark.errors import MissingMarker, UserError
 from hallmark.flows.common import (
     blocked,
+    label_context,
     language_for,
     policy_for,
     record_content,
     record_refusal,
 )
-from hallmark.mark.base import LabelContext, Provenance, apply_labels, plan_labels
+from hallmark.mark.base import apply_labels, plan_labels
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
 from hallmark.store.media import digest_of
@@ -118,16 +119,14 @@ def run_create(services: Services, tenant_id: str, request: CreateRequest) -> Cr
 
     content_id = new_id()
     created_at = utcnow_iso()
-    context = LabelContext(
-        policy=policy,
-        language=language,
-        wording=policy.label_text(language),
-        provenance=Provenance(
-            content_id=content_id,
-            service=f"{services.settings.service_name}/{engine.name}-{engine.version}",
-            producer_code=services.settings.producer_code,
-            created_at=created_at,
-        ),
+    context = label_context(
+        services,
+        policy,
+        language,
+        policy.label_text(language),
+        content_id=content_id,
+        created_at=created_at,
+        system=f"{engine.name}-{engine.version}",
     )
     output, labels = apply_labels(output, plan, context)
     digest = services.media.put(output.data)

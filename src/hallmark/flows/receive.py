@@ -15,6 +15,7 @@ from hallmark.content import Content, Medium
 from hallmark.errors import MissingMarker, UserError
 from hallmark.flows.common import (
     blocked,
+    label_context,
     language_for,
     policy_for,
     record_content,
@@ -23,38 +24,21 @@ from hallmark.flows.common import (
 from hallmark.mark.base import (
     Classification,
     Finding,
-    LabelContext,
-    Provenance,
     apply_labels,
     classify,
     inspect_all,
     plan_labels,
 )
+from hallmark.media_types import medium_for
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
 from hallmark.store.models import ContentRecord, utcnow_iso
-
-_MEDIUM_BY_TYPE: dict[str, Medium] = {
-    "text": "document",
-    "image": "image",
-    "audio": "audio",
-    "video": "video",
-}
-DOCUMENT_TYPES = frozenset({"application/pdf", "application/json"})
 
 
 def medium_of(media_type: str, *, inline_text: bool = False) -> Medium:
     if inline_text:
         return "text"
-    major = media_type.split("/", 1)[0].strip().lower()
-    if media_type.split(";")[0].strip().lower() in DOCUMENT_TYPES:
-        return "document"
-    try:
-        return _MEDIUM_BY_TYPE[major]
-    except KeyError:
-        raise UserError(
-            f"unsupported media type {media_type!r}: send text, images, audio or video"
-        ) from None
+    return medium_for(media_type.split(";", 1)[0].strip().lower())
 
 
 @dataclass(slots=True, frozen=True)
@@ -138,16 +122,15 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
             plan = plan_labels(policy, medium, components.markers)
         except MissingMarker as exc:
             raise record_refusal(services, tenant_id, "receive.refused", base, exc) from None
-        context = LabelContext(
-            policy=policy,
-            language=language,
-            wording=policy.platform_label(classification, language),
-            provenance=Provenance(
-                content_id=content_id,
-                service=services.settings.service_name,
-                producer_code=services.settings.producer_code,
-                created_at=created_at,
-            ),
+        wording = policy.platform_label(classification, language)
+        context = label_context(
+            services,
+            policy,
+            language,
+            wording,
+            content_id=content_id,
+            created_at=created_at,
+            classification=classification,
         )
         content, labels = apply_labels(content, plan, context)
     digest = services.media.put(content.data)

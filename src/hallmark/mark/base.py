@@ -17,6 +17,11 @@ from hallmark.policy import Policy
 Classification = Literal["confirmed", "possible", "suspected", "none"]
 EXPLICIT = "explicit"
 
+# The order markers run in, whatever order a policy lists them: first what changes the pixels
+# or samples (the visible label, then the watermark over it), then metadata, and last the
+# C2PA signature, whose hash binding must cover everything written before it.
+SCHEME_ORDER: dict[str, int] = {EXPLICIT: 0, "watermark": 1, "gb45438": 2, "sb942": 3, "c2pa": 4}
+
 
 @dataclass(slots=True, frozen=True)
 class Provenance:
@@ -35,6 +40,10 @@ class LabelContext:
     language: str
     wording: str  # the explicit label text to show (generated, or a platform classification)
     provenance: Provenance
+    # A producer labels what it generated; a propagator (the receive flow: a platform) labels
+    # what it distributes, with the classification it gave the content (Labeling Measures Art. 6).
+    role: Literal["producer", "propagator"] = "producer"
+    classification: Classification = "confirmed"
 
 
 class Marker(ABC):
@@ -67,14 +76,27 @@ class Inspector(ABC):
 
 def required_schemes(policy: Policy, medium: Medium) -> list[str]:
     rule = policy.required_labels(medium)
-    return ([EXPLICIT] if rule.explicit else []) + list(rule.implicit)
+    schemes = ([EXPLICIT] if rule.explicit else []) + list(rule.implicit)
+    return sorted(schemes, key=lambda scheme: SCHEME_ORDER.get(scheme, len(SCHEME_ORDER)))
 
 
-def plan_labels(policy: Policy, medium: Medium, markers: Iterable[Marker]) -> list[Marker]:
-    """The markers that together write every label the policy requires on this medium."""
+def plan_labels(
+    policy: Policy,
+    medium: Medium,
+    markers: Iterable[Marker],
+    *,
+    waived: frozenset[str] = frozenset(),
+) -> list[Marker]:
+    """The markers that together write every label the policy requires on this medium.
+
+    ``waived`` schemes are left out at the user's request (Labeling Measures Art. 9 lets a user
+    ask for content without an explicit label; the flow records that in the ledger).
+    """
     available = list(markers)
     plan, missing = [], []
     for scheme in required_schemes(policy, medium):
+        if scheme in waived:
+            continue
         marker = next((m for m in available if m.scheme == scheme and medium in m.media), None)
         if marker is None:
             missing.append(scheme)

@@ -7,8 +7,9 @@ from pydantic import BaseModel, Field
 
 from hallmark.accounts.service import Principal
 from hallmark.api.deps import Allowed, ServicesDep
-from hallmark.errors import PayloadTooLarge
+from hallmark.api.uploads import read_upload
 from hallmark.flows.receive import ReceiveRequest, run_receive
+from hallmark.media_types import sniff
 from hallmark.policy import parse_codes
 
 router = APIRouter(prefix="/v1/receive", tags=["receive"])
@@ -50,16 +51,13 @@ def receive_upload(
     language: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
     """Receive a file upload. Its original bytes are kept whatever the outcome."""
-    limit = services.settings.max_upload_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"the upload is larger than {limit} bytes")
+    data = read_upload(file, services.settings.max_upload_bytes)
     outcome = run_receive(
         services,
         principal.tenant_id,
         ReceiveRequest(
             data=data,
-            media_type=file.content_type or "application/octet-stream",
+            media_type=sniff(data, file.content_type or file.filename),
             filename=file.filename,
             declared_ai=declared_ai,
             jurisdictions=tuple(parse_codes(jurisdictions)) if jurisdictions else None,

@@ -39,3 +39,42 @@ function follow(row) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("tr[data-job-id][data-live]").forEach(follow);
 });
+
+// The inspect page: drop files on the form to inspect them. The plain form works without this.
+function dropzone(form) {
+  const input = form.querySelector('input[type="file"]');
+  if (!input) return;
+  const hint = form.querySelector(".drop-hint");
+  if (hint) hint.hidden = false;
+  const hasFiles = (event) =>
+    event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
+  ["dragenter", "dragover"].forEach((type) =>
+    form.addEventListener(type, (event) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      form.classList.add("dragging");
+    })
+  );
+  ["dragleave", "dragend"].forEach((type) =>
+    form.addEventListener(type, (event) => {
+      if (event.target === form) form.classList.remove("dragging");
+    })
+  );
+  form.addEventListener("drop", (event) => {
+    form.classList.remove("dragging");
+    if (!hasFiles(event) || event.dataTransfer.files.length === 0) return;
+    event.preventDefault();
+    input.files = event.dataTransfer.files;
+    form.requestSubmit();
+  });
+  // A file dropped beside the zone must not make the browser leave the page to open it.
+  ["dragover", "drop"].forEach((type) =>
+    document.addEventListener(type, (event) => {
+      if (hasFiles(event) && !form.contains(event.target)) event.preventDefault();
+    })
+  );
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-dropzone]").forEach(dropzone);
+});

@@ -1,0 +1,63 @@
+"""The mark flow labels a caller's file per policy, never touching the input, and records it."""
+
+from __future__ import annotations
+
+import pytest
+
+from hallmark.accounts.service import ensure_tenant
+from hallmark.errors import ContentBlocked, MissingMarker
+from hallmark.flows.mark import MarkRequest, run_mark
+from hallmark.services import Services
+from hallmark.store.media import digest_of
+
+
+def tenant(services: Services) -> str:
+    with services.db.session() as session:
+        return ensure_tenant(session, services.ledger, "acme").id
+
+
+def last_entry_kind(services: Services) -> str:
+    with services.db.session() as session:
+        return services.ledger.entries(session)[-1].kind
+
+
+def test_marking_records_input_and_output_digests(services: Services) -> None:
+    data = b"a plain caption"
+    outcome = run_mark(services, tenant(services), MarkRequest(data, jurisdictions=("us-ca",)))
+    assert outcome.input_digest == digest_of(data)
+    assert services.media.get(outcome.digest) == outcome.content.data
+    with services.db.session() as session:
+        entry = services.ledger.entries(session)[-1]
+    assert entry.kind == "mark" and entry.payload["input_digest"] == digest_of(data)
+    assert entry.payload["labels"] == list(outcome.labels)
+
+
+def test_blocked_file_is_recorded(services: Services) -> None:
+    with pytest.raises(ContentBlocked):
+        run_mark(
+            services,
+            tenant(services),
+            MarkRequest(b"child porn for sale", jurisdictions=("us-ca",)),
+        )
+    assert last_entry_kind(services) == "mark.blocked"
+
+
+def test_waiving_the_explicit_label_is_recorded(services: Services) -> None:
+    request = MarkRequest(b"caption", jurisdictions=("us-ca",), explicit=False)
+    outcome = run_mark(services, tenant(services), request)
+    assert outcome.waived == ("explicit",)
+    with services.db.session() as session:
+        assert services.ledger.entries(session)[-1].payload["waived"] == ["explicit"]
+
+
+def test_missing_markers_refuse_with_a_ledger_entry(services: Services) -> None:
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, format="PNG")
+    # cn asks for a watermark on images, which no registered marker writes yet
+    with pytest.raises(MissingMarker, match="watermark"):
+        run_mark(services, tenant(services), MarkRequest(png.getvalue(), jurisdictions=("cn",)))
+    assert last_entry_kind(services) == "mark.refused"
