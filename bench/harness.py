@@ -182,6 +182,21 @@ def select_cases(cases: Iterable[Case[Any]], substring: str | None) -> list[Case
     return [case for case in cases if not substring or substring in case.name]
 
 
+@dataclass(slots=True, frozen=True)
+class Report:
+    """A table a benchmark module prints after the timings, for what a time ratio cannot
+    show (the watermark's robustness, say). ``build(plan)`` returns the table and the same
+    numbers as plain data for ``--json``; it may raise ``Skip``. Modules list theirs in
+    ``REPORTS``; ``-k`` selects them by name like cases."""
+
+    name: str
+    build: Callable[[Plan], tuple[Table, dict[str, Any]]]
+
+
+def select_reports(reports: Iterable[Report], substring: str | None) -> list[Report]:
+    return [report for report in reports if not substring or substring in report.name]
+
+
 def run_all(
     cases: Sequence[Case[Any]],
     plan: Plan,
@@ -271,12 +286,17 @@ def environment() -> dict[str, Any]:
     }
 
 
-def report_json(results: Sequence[Result], plan: Plan) -> dict[str, Any]:
-    return {
+def report_json(
+    results: Sequence[Result], plan: Plan, reports: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    data = {
         "environment": environment(),
         "plan": {"repeat": plan.repeat, "warmup": plan.warmup, "quick": plan.quick},
         "results": [result.to_dict() for result in results],
     }
+    if reports:
+        data["reports"] = reports
+    return data
 
 
 @dataclass(slots=True)

@@ -70,8 +70,11 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.screen.lexicon",
     "hallmark.mark.explicit_text",
     "hallmark.mark.inspect_text",
+    "hallmark.mark.inspect_image_text",
     "hallmark.mark.gb45438",
     "hallmark.mark.explicit_document",
+    "hallmark.mark.explicit_image",
+    "hallmark.mark.watermark",
     "hallmark.mark.c2pa",
     "hallmark.jobs.batch_create",
 )

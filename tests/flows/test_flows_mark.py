@@ -52,12 +52,15 @@ def test_waiving_the_explicit_label_is_recorded(services: Services) -> None:
 
 def test_missing_markers_refuse_with_a_ledger_entry(services: Services) -> None:
     import io
+    import wave
 
-    from PIL import Image
-
-    png = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(png, format="PNG")
-    # cn asks for a watermark on images, which no registered marker writes yet
-    with pytest.raises(MissingMarker, match="watermark"):
-        run_mark(services, tenant(services), MarkRequest(png.getvalue(), jurisdictions=("cn",)))
+    audio = io.BytesIO()
+    with wave.open(audio, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(8000)
+        writer.writeframes(b"\x00\x01" * 8000)
+    # cn asks for an audible notice on audio, which no registered marker writes yet
+    with pytest.raises(MissingMarker, match="explicit"):
+        run_mark(services, tenant(services), MarkRequest(audio.getvalue(), jurisdictions=("cn",)))
     assert last_entry_kind(services) == "mark.refused"

@@ -4,17 +4,12 @@ content suspected. Implicit labels (a GB 45438 ``AIGC`` block in front matter) a
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from hallmark.content import Content, Medium
 from hallmark.mark.base import Finding, Inspector
+from hallmark.mark.notices import find_notice
 from hallmark.registry import Components
-
-_NOTICES = re.compile(
-    r"人工智能生成|AI\s*生成|由\s*AI\s*提供|AI[- ]generated|generated (?:by|with) (?:an )?AI",
-    re.IGNORECASE,
-)
 
 
 class TextLabelInspector(Inspector):
@@ -24,10 +19,10 @@ class TextLabelInspector(Inspector):
     def inspect(self, content: Content) -> list[Finding]:
         if not content.media_type.startswith("text/"):
             return []
-        notice = _NOTICES.search(content.text)
+        notice = find_notice(content.text)
         if notice is None:
             return []
-        return [Finding("explicit", "explicit", {"text": notice.group(0)})]
+        return [Finding("explicit", "explicit", {"text": notice})]
 
 
 def register(components: Components) -> None:

@@ -1,8 +1,10 @@
 """GB 45438-2025 implicit labels: the ``AIGC`` metadata, written and read.
 
 One module per container: ``png``, ``jpeg``, ``webp`` (XMP, plus PNG's ``AIGC`` text chunk),
-``text`` (Markdown / plain-text front matter); ``xmp`` and ``exif`` are shared by the image
-formats; ``fields`` is the label itself and ``integrity`` its ReservedCode1/2 values.
+``text`` (Markdown / plain-text front matter), ``pdf`` (XMP and document info, appended as an
+incremental update), ``mp3`` (ID3 ``TXXX``), ``wav`` (INFO entry and XMP), ``mp4`` (MP4/MOV
+``udta/meta`` keyed item); ``xmp`` and ``exif`` are shared by the formats that carry them;
+``fields`` is the label itself and ``integrity`` its ReservedCode1/2 values.
 
 The integrity key lives in ``HALLMARK_HOME/keys`` (``KeyStore(settings.keys_dir)``).
 """

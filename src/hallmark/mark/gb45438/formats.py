@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hallmark.errors import UserError
-from hallmark.mark.gb45438 import jpeg, png, text, webp
+from hallmark.mark.gb45438 import jpeg, mp3, mp4, pdf, png, text, wav, webp
 from hallmark.mark.gb45438.fields import AIGCFields, Reading
 
 
@@ -33,7 +33,26 @@ _WEBP = ContainerFormat(
     webp.write,
     webp.content_digest,
 )
+_MP4 = ContainerFormat(
+    "MP4/MOV", lambda d: d[4:8] in mp4.FIRST_BOXES, mp4.read, mp4.write, mp4.content_digest
+)
+_MP3 = ContainerFormat(
+    "MP3",
+    lambda d: d.startswith(mp3.ID3) or (len(d) > 1 and d[0] == 0xFF and d[1] & 0xE0 == 0xE0),
+    mp3.read,
+    mp3.write,
+    mp3.content_digest,
+)
+_WAV = ContainerFormat(
+    "WAV",
+    lambda d: d[:4] in (b"RIFF", b"RF64") and d[8:12] == b"WAVE",
+    wav.read,
+    wav.write,
+    wav.content_digest,
+)
+_PDF = ContainerFormat("PDF", pdf.is_pdf, pdf.read, pdf.write, pdf.content_digest)
 _TEXT = ContainerFormat("text", lambda d: True, text.read, text.write, text.content_digest)
+_BINARY = (_PNG, _JPEG, _WEBP, _MP4, _MP3, _WAV, _PDF)
 
 FORMATS: dict[str, ContainerFormat] = {
     "image/png": _PNG,
@@ -43,8 +62,30 @@ FORMATS: dict[str, ContainerFormat] = {
     "text/markdown": _TEXT,
     "text/x-markdown": _TEXT,
     "text/plain": _TEXT,
+    "application/pdf": _PDF,
+    "audio/mpeg": _MP3,
+    "audio/mp3": _MP3,
+    "audio/wav": _WAV,
+    "audio/x-wav": _WAV,
+    "audio/wave": _WAV,
+    "audio/vnd.wave": _WAV,
+    "audio/mp4": _MP4,
+    "video/mp4": _MP4,
+    "video/quicktime": _MP4,
 }
-SUPPORTED = ("text/markdown", "text/plain", "image/png", "image/jpeg", "image/webp")
+SUPPORTED = (
+    "text/markdown",
+    "text/plain",
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "audio/mpeg",
+    "audio/wav",
+    "audio/mp4",
+    "video/mp4",
+    "video/quicktime",
+)
 
 
 def base_type(media_type: str) -> str:
@@ -60,7 +101,9 @@ def format_for(media_type: str, data: bytes) -> ContainerFormat | None:
     if not data and found is not _TEXT:
         raise UserError(f"the {found.name} file is empty")
     if not found.magic(data):
-        actual = next((f.name for f in (_PNG, _JPEG, _WEBP) if f.magic(data)), None)
-        what = f"a {actual} file" if actual else f"not a {found.name} file"
+        actual = next((f.name for f in _BINARY if f.magic(data)), None)
+        what = f"not a {found.name} file"
+        if actual:
+            what = f"a {actual} file, {what}"
         raise UserError(f"the file was sent as {base_type(media_type)} but is {what}")
     return found

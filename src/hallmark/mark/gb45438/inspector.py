@@ -59,7 +59,7 @@ def findings_in(found: ContainerFormat, data: bytes, keys: KeyStore) -> list[Fin
 class GB45438Inspector(Inspector):
     name: ClassVar[str] = SCHEME
     # Inline text too: a pasted Markdown document keeps its front matter.
-    media: ClassVar[frozenset[Medium]] = frozenset({"text", "document", "image"})
+    media: ClassVar[frozenset[Medium]] = frozenset({"text", "document", "image", "audio", "video"})
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys

@@ -58,7 +58,7 @@ def existing_fields(found: ContainerFormat, data: bytes) -> AIGCFields | None:
 
 class GB45438Marker(Marker):
     scheme: ClassVar[str] = SCHEME
-    media: ClassVar[frozenset[Medium]] = frozenset({"document", "image"})
+    media: ClassVar[frozenset[Medium]] = frozenset({"document", "image", "audio", "video"})
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys

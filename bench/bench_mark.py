@@ -1,0 +1,155 @@
+"""Labels on files: metadata-only marking against a file copy, inspect against exiftool.
+
+``mark.gb45438.jpeg``: read a 1024x768 JPEG, write the GB 45438 ``AIGC`` label into its XMP
+(no re-encoding) and write the result, against copying the same file (``shutil.copyfile``).
+The issue's goal: at most 2x.
+
+``mark.gb45438+c2pa.jpeg``: the same plus the signed C2PA manifest with the SB 942 assertion,
+against the same copy.
+
+``inspect.registered``: hallmark's inspect report (every registered inspector) over the
+labelled files, against one ``exiftool -j`` run reading the same files (its start-up counts
+once per batch, as a user running it would pay). The issue's goal: at least 5x faster, so a
+ratio of 0.2 or lower.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFilter
+
+from bench.harness import Case, Skip
+from hallmark.content import Content
+from hallmark.mark.base import LabelContext, Marker, Provenance, apply_labels
+from hallmark.mark.report import inspect_bytes
+from hallmark.policy import resolve_policy
+from hallmark.registry import Components, load_components
+from hallmark.settings import Settings
+
+
+def photo_like(width: int = 1024, height: int = 768, seed: int = 7) -> bytes:
+    """A JPEG with gradients, shapes and grain: something like a photo for the codecs."""
+    rng = random.Random(seed)
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y = rng.randrange(width), rng.randrange(height)
+        r = rng.randrange(20, 160)
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    image = image.filter(ImageFilter.GaussianBlur(2))
+    noise = Image.effect_noise((width, height), 24).convert("RGB")
+    image = Image.blend(image, noise, 0.12)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+def context(n: int) -> LabelContext:
+    provenance = Provenance(f"bench-{n:08d}", "hallmark", "0011" + "0" * 23, "2026-11-26T00:00:00Z")
+    policy = resolve_policy("cn,eu,us-ca")
+    return LabelContext(policy, "zh", policy.label_text("zh"), provenance)
+
+
+@dataclass(slots=True)
+class MarkState:
+    folder: tempfile.TemporaryDirectory[str]
+    sources: list[Path]
+    markers: list[Marker]
+    components: Components
+
+
+def _setup(units: int, schemes: tuple[str, ...]) -> MarkState:
+    folder = tempfile.TemporaryDirectory(prefix="hallmark-bench-mark-")
+    root = Path(folder.name)
+    components = load_components(Settings(home=root / "home", worker_threads=0))
+    sources = []
+    for n in range(units):
+        path = root / f"in-{n}.jpg"
+        path.write_bytes(photo_like(seed=n))
+        sources.append(path)
+    markers = [components.markers.get(scheme) for scheme in schemes]
+    state = MarkState(folder, sources, markers, components)
+    mark_files(state)  # warm: keys and certificates are made on first use, not in the timing
+    return state
+
+
+def mark_files(state: MarkState) -> None:
+    for n, source in enumerate(state.sources):
+        content = Content("image", "image/jpeg", source.read_bytes())
+        labelled, _ = apply_labels(content, state.markers, context(n))
+        source.with_name(f"out-{n}.jpg").write_bytes(labelled.data)
+
+
+def copy_files(state: MarkState) -> None:
+    for n, source in enumerate(state.sources):
+        shutil.copyfile(source, source.with_name(f"copy-{n}.jpg"))
+
+
+def inspect_files(state: MarkState) -> None:
+    for n, source in enumerate(state.sources):
+        data = source.with_name(f"out-{n}.jpg").read_bytes()
+        report = inspect_bytes(state.components, data, filename=source.name)
+        if report["verdict"] != "confirmed":
+            raise RuntimeError(f"expected a confirmed verdict, got {report['verdict']}")
+
+
+def exiftool_files(state: MarkState) -> None:
+    outputs = [str(s.with_name(f"out-{n}.jpg")) for n, s in enumerate(state.sources)]
+    subprocess.run(["exiftool", "-j", "-q", *outputs], check=True, capture_output=True)
+
+
+def setup_inspect(units: int) -> MarkState:
+    if shutil.which("exiftool") is None:
+        raise Skip("exiftool is not installed (Debian libimage-exiftool-perl)")
+    return _setup(units, ("gb45438", "c2pa"))
+
+
+def teardown(state: MarkState) -> None:
+    state.folder.cleanup()
+
+
+def _mark_case(name: str, schemes: tuple[str, ...], what: str) -> Case[Any]:
+    return Case(
+        name=name,
+        measures=f"read a 1024x768 JPEG, write {what} without re-encoding, write the result.",
+        baseline_is="shutil.copyfile of the same file (the issue's goal: at most 2x).",
+        setup=lambda units: _setup(units, schemes),
+        ours=mark_files,
+        baseline=copy_files,
+        teardown=teardown,
+        units=20,
+        quick_units=3,
+        unit="file",
+    )
+
+
+CASES: list[Case[Any]] = [
+    _mark_case("mark.gb45438.jpeg", ("gb45438",), "the GB 45438 AIGC label (XMP)"),
+    _mark_case(
+        "mark.gb45438+c2pa.jpeg",
+        ("gb45438", "c2pa"),
+        "the GB 45438 label and a signed C2PA manifest with the SB 942 assertion",
+    ),
+    Case(
+        name="inspect.registered",
+        measures="hallmark's inspect report with every registered inspector, per labelled JPEG.",
+        baseline_is="one exiftool -j run over the same files (start-up paid once per batch; "
+        "the issue's goal: ratio 0.2 or lower).",
+        setup=setup_inspect,
+        ours=inspect_files,
+        baseline=exiftool_files,
+        teardown=teardown,
+        units=20,
+        quick_units=3,
+        unit="file",
+    ),
+]

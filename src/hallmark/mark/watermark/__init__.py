@@ -1,0 +1,37 @@
+"""The invisible image watermark: a keyed, tiled pattern in the luminance that carries a
+64-bit payload identifying the content (its watermark id, a keyed hash of the content id, and
+a CRC), and survives JPEG, resizing, cropping, brightness changes and blur.
+
+``payload`` is what is carried and its error-correcting code, ``image`` the signal processing
+on arrays, ``raster`` the file formats (Pillow), ``marker`` and ``inspector`` the two sides,
+``attacks`` the edits it is specified to survive (shared by the tests and the benchmark).
+
+The key lives in ``HALLMARK_HOME/keys`` (``KeyStore(settings.keys_dir)``).
+"""
+
+from __future__ import annotations
+
+from hallmark.mark.watermark.inspector import Detection, WatermarkInspector, detect
+from hallmark.mark.watermark.marker import Marked, WatermarkMarker, embed
+from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, watermark_id
+from hallmark.registry import Components
+
+__all__ = [
+    "Detection",
+    "KeyStore",
+    "Marked",
+    "Payload",
+    "WatermarkInspector",
+    "WatermarkKey",
+    "WatermarkMarker",
+    "detect",
+    "embed",
+    "register",
+    "watermark_id",
+]
+
+
+def register(components: Components) -> None:
+    keys = KeyStore(components.settings.keys_dir)
+    components.markers.register("watermark", WatermarkMarker(keys))
+    components.inspectors.register("watermark", WatermarkInspector(keys))

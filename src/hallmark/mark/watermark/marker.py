@@ -1,0 +1,91 @@
+"""The watermark marker: writes the content's watermark id into the pixels of an image.
+
+It runs after the visible label (which the watermark then covers too) and before the metadata
+labels and the C2PA signature (``SCHEME_ORDER``), and records what it wrote in
+``content.metadata["watermark"]`` for the flow's ledger entry: the watermark id (what a later
+look-up indexes), the 64-bit payload, the key id and the PSNR of the change.
+
+A propagator (the receive flow) does not overwrite a watermark of ours already in the image:
+that mark ties the content to the entry of its first generation, which is what a trace should
+lead to. It records the existing payload instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from PIL import Image
+
+from hallmark.content import Content, Medium
+from hallmark.errors import UserError
+from hallmark.mark.base import LabelContext, Marker
+from hallmark.mark.watermark import image, raster
+from hallmark.mark.watermark.inspector import SCHEME, detect_luma
+from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, encode
+
+ALGORITHM = "hallmark-tiles-v1"
+
+
+@dataclass(slots=True, frozen=True)
+class Marked:
+    data: bytes
+    payload: Payload
+    psnr: float  # dB, over the colour channels, of the pixels as written (before encoding)
+
+
+def embed(data: bytes, media_type: str, payload: Payload, key: WatermarkKey) -> Marked:
+    """The image file with ``payload`` watermarked into it, in the same format."""
+    picture = raster.decode(data, media_type)
+    luma = picture.luma()
+    if min(luma.shape) < image.MIN_SIDE:
+        height, width = luma.shape
+        raise UserError(
+            f"the image is {width}x{height} px; the watermark needs at least "
+            f"{image.MIN_SIDE} px on the short side"
+        )
+    delta = image.embed_delta(luma, encode(payload.bits()), key.pattern_seed())
+    marked = picture.add_luma(delta)
+    return Marked(raster.encode(picture, marked, data), payload, _psnr(picture, marked))
+
+
+def _psnr(picture: raster.Picture, marked: Image.Image) -> float:
+    before = picture.image
+    if before.mode != marked.mode:
+        before = before.convert(marked.mode)
+    difference = np.asarray(before, dtype=np.float32) - np.asarray(marked, dtype=np.float32)
+    if difference.ndim == 3 and marked.mode in ("LA", "RGBA"):
+        difference = difference[..., :-1]
+    mse = float(np.mean(difference * difference))
+    return 99.0 if mse == 0 else round(10 * np.log10(255.0**2 / mse), 2)
+
+
+class WatermarkMarker(Marker):
+    scheme: ClassVar[str] = SCHEME
+    media: ClassVar[frozenset[Medium]] = frozenset({"image"})
+
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+
+    def mark(self, content: Content, context: LabelContext) -> Content:
+        key = self.keys.for_writing()
+        if context.role == "propagator":
+            picture = raster.decode(content.data, content.media_type)
+            existing = detect_luma(picture.luma(), key)
+            if existing is not None:
+                record = self._record(existing.payload, key) | {"existing": True}
+                return content.with_data(content.data, watermark=record)
+        payload = Payload.for_content(context.provenance.content_id, key)
+        marked = embed(content.data, content.media_type, payload, key)
+        record = self._record(payload, key) | {"psnr": marked.psnr}
+        return content.with_data(marked.data, watermark=record)
+
+    @staticmethod
+    def _record(payload: Payload, key: WatermarkKey) -> dict[str, Any]:
+        return {
+            "id": payload.id_hex,
+            "payload": payload.hex,
+            "key_id": key.key_id,
+            "algorithm": ALGORITHM,
+        }
