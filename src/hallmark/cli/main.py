@@ -420,6 +420,9 @@ def inspect(
     files: Annotated[list[Path], typer.Argument(help="Files to inspect.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Files read in parallel.")] = 2,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Skip OCR of visible labels: metadata and marks only.")
+    ] = False,
 ) -> None:
     """Read AI labels from any files and give each a verdict (confirmed/possible/suspected/none)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -431,7 +434,7 @@ def inspect(
 
     def one(path: Path) -> dict[str, Any]:
         try:
-            return inspect_bytes(components, _read_file(path), filename=str(path))
+            return inspect_bytes(components, _read_file(path), filename=str(path), quick=quick)
         except HallmarkError as exc:
             return {"file": str(path), **exc.to_dict()}
 

@@ -68,6 +68,9 @@ class Finding:
 class Inspector(ABC):
     name: ClassVar[str]
     media: ClassVar[frozenset[Medium]]
+    # Costly inspectors (OCR) are skipped by a quick inspection, which reads only what the
+    # file declares about itself (metadata, manifests) and cheap signal checks.
+    costly: ClassVar[bool] = False
 
     @abstractmethod
     def inspect(self, content: Content) -> list[Finding]:
@@ -125,10 +128,12 @@ def apply_labels(
     return content, tuple(schemes)
 
 
-def inspect_all(inspectors: Iterable[Inspector], content: Content) -> list[Finding]:
+def inspect_all(
+    inspectors: Iterable[Inspector], content: Content, *, quick: bool = False
+) -> list[Finding]:
     findings: list[Finding] = []
     for inspector in inspectors:
-        if content.medium in inspector.media:
+        if content.medium in inspector.media and not (quick and inspector.costly):
             findings.extend(inspector.inspect(content))
     return findings
 

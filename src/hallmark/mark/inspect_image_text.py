@@ -69,6 +69,12 @@ class RapidOcrReader:
                     self._engine = RapidOCR(
                         params={
                             "Global.log_level": "warning",
+                            # Labels are drawn upright (images are shown per EXIF first), so
+                            # the angle classifier only costs time; detection at most 960 px
+                            # on the long side reads a 5%-of-short-side label 1.5-4x faster.
+                            "Global.use_cls": False,
+                            "Det.limit_type": "max",
+                            "Det.limit_side_len": 960,
                             "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
                             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                         }
@@ -119,6 +125,7 @@ def shown_for_ocr(data: bytes, pillow_format: str) -> tuple[Image.Image, float, 
 class ImageTextInspector(Inspector):
     name: ClassVar[str] = "image-text"
     media: ClassVar[frozenset[Medium]] = frozenset({"image"})
+    costly: ClassVar[bool] = True
 
     def __init__(self, reader: TextReader) -> None:
         self.reader = reader

@@ -24,10 +24,12 @@ def inspect_bytes(
     filename: str | None = None,
     declared_type: str | None = None,
     declared_ai: bool = False,
+    quick: bool = False,
 ) -> dict[str, Any]:
+    """``quick`` skips costly inspectors (OCR of visible labels); the report says so."""
     media_type = sniff(data, declared_type or filename)
     content = Content(medium_for(media_type), media_type, data)
-    findings = inspect_all(components.inspectors, content)
+    findings = inspect_all(components.inspectors, content, quick=quick)
     report: dict[str, Any] = {
         "file": filename,
         "media_type": media_type,
@@ -37,6 +39,7 @@ def inspect_bytes(
     for scheme in SCHEMES:
         report[scheme] = _scheme_report(scheme, findings)
     report["verdict"] = classify(findings, declared_ai=declared_ai)
+    report["quick"] = quick
     report["findings"] = [finding.to_dict() for finding in findings]
     return report
 

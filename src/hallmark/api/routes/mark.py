@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
 from hallmark.accounts.service import Principal
 from hallmark.api.deps import Allowed, ServicesDep
@@ -44,6 +44,7 @@ def inspect(
     request: Request,
     services: ServicesDep,
     file: Annotated[UploadFile, File(description="Any file: ours or anyone's.")],
+    quick: Annotated[bool, Query(description="Skip OCR of visible labels.")] = False,
 ) -> dict[str, Any]:
     """The free, public AI-content detector (SB 942): labels found and the verdict.
 
@@ -53,5 +54,9 @@ def inspect(
     request.app.state.inspect_limiter.check(client)
     data = read_upload(file, services.settings.max_upload_bytes)
     return inspect_bytes(
-        services.components, data, filename=file.filename, declared_type=file.content_type
+        services.components,
+        data,
+        filename=file.filename,
+        declared_type=file.content_type,
+        quick=quick,
     )
