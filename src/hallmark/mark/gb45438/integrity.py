@@ -110,13 +110,18 @@ class KeyStore:
 
     def __init__(self, keys_dir: Path) -> None:
         self._keys_dir = keys_dir
+        self._key: IntegrityKey | None = None  # a key never changes once it exists
 
     def keys_dir(self) -> Path:
         return self._keys_dir
 
     def for_writing(self) -> IntegrityKey:
-        return IntegrityKey.load_or_create(self.keys_dir())
+        if self._key is None:
+            self._key = IntegrityKey.load_or_create(self.keys_dir())
+        return self._key
 
     def for_reading(self) -> IntegrityKey | None:
         """The key if one exists; reading never creates one."""
-        return IntegrityKey.load(self.keys_dir())
+        if self._key is None:
+            self._key = IntegrityKey.load(self.keys_dir())
+        return self._key

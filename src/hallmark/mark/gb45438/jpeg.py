@@ -47,7 +47,7 @@ class Segment:
 @dataclass(slots=True, frozen=True)
 class Layout:
     header: list[Segment]  # the segments between SOI and the first SOS
-    scan: bytes  # from the first SOS marker to the end of the file
+    scan_start: int  # where the first SOS marker starts; the scan runs to the end of the file
 
 
 def layout(data: bytes) -> Layout:
@@ -90,7 +90,7 @@ def layout(data: bytes) -> Layout:
         raise UserError("corrupt JPEG: no frame header (SOF) before the image data")
     if data.rfind(EOI) <= pos:
         raise UserError("truncated JPEG: the end-of-image marker is missing")
-    return Layout(header, data[pos:])
+    return Layout(header, pos)
 
 
 def read(data: bytes) -> list[Reading]:
@@ -115,7 +115,7 @@ def write(data: bytes, fields: AIGCFields) -> bytes:
     while at < len(kept) and (kept[at].marker == APP0 or kept[at].is_exif):
         at += 1
     head = b"".join(s.raw for s in kept[:at]) + segment + b"".join(s.raw for s in kept[at:])
-    return SOI + head + found.scan
+    return b"".join((SOI, head, memoryview(data)[found.scan_start :]))
 
 
 def content_digest(data: bytes) -> str:
@@ -125,5 +125,5 @@ def content_digest(data: bytes) -> str:
     for segment in found.header:
         if segment.marker not in _METADATA:
             sha.update(segment.raw)
-    sha.update(found.scan)
+    sha.update(memoryview(data)[found.scan_start :])
     return "sha256:" + sha.hexdigest()
