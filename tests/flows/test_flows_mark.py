@@ -64,3 +64,14 @@ def test_missing_markers_refuse_with_a_ledger_entry(services: Services) -> None:
     with pytest.raises(MissingMarker, match="explicit"):
         run_mark(services, tenant(services), MarkRequest(audio.getvalue(), jurisdictions=("cn",)))
     assert last_entry_kind(services) == "mark.refused"
+
+
+def test_a_marker_that_cannot_label_the_format_refuses_on_the_record(services: Services) -> None:
+    from hallmark.errors import UserError
+
+    request = MarkRequest(b"# Note\nhello\n", filename="note.md", jurisdictions=("eu",))
+    with pytest.raises(UserError, match="C2PA"):
+        run_mark(services, tenant(services), request)
+    with services.db.session() as session:
+        entry = services.ledger.entries(session)[-1]
+    assert entry.kind == "mark.refused" and "C2PA" in entry.payload["error"]["message"]

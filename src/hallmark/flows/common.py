@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hallmark.content import Content
 from hallmark.errors import ContentBlocked, HallmarkError, UserError
-from hallmark.mark.base import Classification, LabelContext, Provenance
+from hallmark.mark.base import Classification, LabelContext, Marker, Provenance, apply_labels
 from hallmark.policy import Policy, resolve_policy
 from hallmark.screen.base import Decision
 from hallmark.services import Services
@@ -116,3 +116,19 @@ def label_context(
         role="producer" if classification is None else "propagator",
         classification=classification or "confirmed",
     )
+
+
+def label_or_refuse(
+    services: Services,
+    tenant_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    content: Content,
+    plan: list[Marker],
+    context: LabelContext,
+) -> tuple[Content, tuple[str, ...]]:
+    """Run the planned markers; a marker that cannot label this file refuses on the record."""
+    try:
+        return apply_labels(content, plan, context)
+    except HallmarkError as exc:
+        raise record_refusal(services, tenant_id, kind, payload, exc) from None

@@ -17,12 +17,13 @@ from hallmark.errors import MissingMarker, UserError
 from hallmark.flows.common import (
     blocked,
     label_context,
+    label_or_refuse,
     language_for,
     policy_for,
     record_content,
     record_refusal,
 )
-from hallmark.mark.base import apply_labels, plan_labels
+from hallmark.mark.base import plan_labels
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
 from hallmark.store.media import digest_of
@@ -128,7 +129,9 @@ def run_create(services: Services, tenant_id: str, request: CreateRequest) -> Cr
         created_at=created_at,
         system=f"{engine.name}-{engine.version}",
     )
-    output, labels = apply_labels(output, plan, context)
+    output, labels = label_or_refuse(
+        services, tenant_id, "create.refused", base, output, plan, context
+    )
     digest = services.media.put(output.data)
     payload = {
         **base,

@@ -16,12 +16,13 @@ from hallmark.errors import MissingMarker, PayloadTooLarge
 from hallmark.flows.common import (
     blocked,
     label_context,
+    label_or_refuse,
     language_for,
     policy_for,
     record_content,
     record_refusal,
 )
-from hallmark.mark.base import EXPLICIT, apply_labels, plan_labels
+from hallmark.mark.base import EXPLICIT, plan_labels
 from hallmark.media_types import medium_for, sniff
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
@@ -107,7 +108,9 @@ def run_mark(services: Services, tenant_id: str, request: MarkRequest) -> MarkOu
         content_id=content_id,
         created_at=created_at,
     )
-    content, labels = apply_labels(content, plan, context)
+    content, labels = label_or_refuse(
+        services, tenant_id, "mark.refused", base, content, plan, context
+    )
     digest = services.media.put(content.data)
     payload = {
         **base,

@@ -16,6 +16,7 @@ from hallmark.errors import MissingMarker, UserError
 from hallmark.flows.common import (
     blocked,
     label_context,
+    label_or_refuse,
     language_for,
     policy_for,
     record_content,
@@ -24,7 +25,6 @@ from hallmark.flows.common import (
 from hallmark.mark.base import (
     Classification,
     Finding,
-    apply_labels,
     classify,
     inspect_all,
     plan_labels,
@@ -132,7 +132,9 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
             created_at=created_at,
             classification=classification,
         )
-        content, labels = apply_labels(content, plan, context)
+        content, labels = label_or_refuse(
+            services, tenant_id, "receive.refused", base, content, plan, context
+        )
     digest = services.media.put(content.data)
     payload = {
         **base,
