@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from hallmark.accounts.service import ensure_tenant
@@ -50,19 +53,18 @@ def test_waiving_the_explicit_label_is_recorded(services: Services) -> None:
         assert services.ledger.entries(session)[-1].payload["waived"] == ["explicit"]
 
 
-def test_missing_markers_refuse_with_a_ledger_entry(services: Services) -> None:
-    import io
-    import wave
-
-    audio = io.BytesIO()
-    with wave.open(audio, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(8000)
-        writer.writeframes(b"\x00\x01" * 8000)
-    # cn asks for an audible notice on audio, which no registered marker writes yet
-    with pytest.raises(MissingMarker, match="explicit"):
-        run_mark(services, tenant(services), MarkRequest(audio.getvalue(), jurisdictions=("cn",)))
+def test_missing_markers_refuse_with_a_ledger_entry(services: Services, tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=5"),
+            *("-t", "1", "-pix_fmt", "yuv420p", str(clip)),
+        ],
+        check=True,
+    )
+    # cn asks for a watermark on video, which no registered marker writes yet
+    with pytest.raises(MissingMarker, match="watermark"):
+        run_mark(services, tenant(services), MarkRequest(clip.read_bytes(), jurisdictions=("cn",)))
     assert last_entry_kind(services) == "mark.refused"
 
 

@@ -148,7 +148,8 @@ def test_registered_through_the_plugin_hook(tmp_path: Path) -> None:
     assert "gb45438" in components.markers and "gb45438" in components.inspectors
     plan = plan_labels(CN, "document", components.markers)
     assert [m.scheme for m in plan] == ["explicit", "gb45438"]
-    # audio has no explicit (spoken or cue) marker yet, but it does have the metadata label
+    # video has no watermark marker yet, but it does have the metadata label
     with pytest.raises(MissingMarker) as refused:
-        plan_labels(CN, "audio", components.markers)
+        plan_labels(CN, "video", components.markers)
+    assert "watermark" in refused.value.details["missing"]
     assert "gb45438" not in refused.value.details["missing"]

@@ -150,7 +150,7 @@ def cap_height(font: ImageFont.FreeTypeFont) -> int:
     return int(bottom - top)
 
 
-def _font_for_cap(cap: int) -> ImageFont.FreeTypeFont:
+def font_for_cap(cap: int) -> ImageFont.FreeTypeFont:
     """The smallest font whose capitals are at least ``cap`` pixels tall."""
     size = max(1, math.ceil(cap / 0.72))
     while cap_height(label_font(size)) < cap:
@@ -175,7 +175,7 @@ def layout_label(wording: str, width: int, height: int) -> LabelLayout:
     least = max(1, math.ceil(LEGAL_SHARE * short))
     margin = max(2, round(0.02 * short))
     for cap in range(wanted, least - 1, -1):
-        font = _font_for_cap(cap)
+        font = font_for_cap(cap)
         left, top, right, bottom = (int(v) for v in font.getbbox(wording))
         pad_x, pad_y = math.ceil(0.5 * cap), math.ceil(0.4 * cap)
         box_w, box_h = right - left + 2 * pad_x, bottom - top + 2 * pad_y

@@ -4,6 +4,7 @@ a CRC), and survives JPEG, resizing, cropping, brightness changes and blur.
 
 ``payload`` is what is carried and its error-correcting code, ``image`` the signal processing
 on arrays, ``raster`` the file formats (Pillow), ``marker`` and ``inspector`` the two sides,
+``audio`` and ``audio_marker`` the audio watermark (spread spectrum, same payload and key),
 ``attacks`` the edits it is specified to survive (shared by the tests and the benchmark).
 
 The key lives in ``HALLMARK_HOME/keys`` (``KeyStore(settings.keys_dir)``).
@@ -11,12 +12,20 @@ The key lives in ``HALLMARK_HOME/keys`` (``KeyStore(settings.keys_dir)``).
 
 from __future__ import annotations
 
+from hallmark.mark.watermark.audio_marker import (
+    AudioWatermarkInspector,
+    AudioWatermarkMarker,
+    detect_audio,
+    embed_audio,
+)
 from hallmark.mark.watermark.inspector import Detection, WatermarkInspector, detect
 from hallmark.mark.watermark.marker import Marked, WatermarkMarker, embed
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, watermark_id
 from hallmark.registry import Components
 
 __all__ = [
+    "AudioWatermarkInspector",
+    "AudioWatermarkMarker",
     "Detection",
     "KeyStore",
     "Marked",
@@ -25,7 +34,9 @@ __all__ = [
     "WatermarkKey",
     "WatermarkMarker",
     "detect",
+    "detect_audio",
     "embed",
+    "embed_audio",
     "register",
     "watermark_id",
 ]
@@ -35,3 +46,5 @@ def register(components: Components) -> None:
     keys = KeyStore(components.settings.keys_dir)
     components.markers.register("watermark", WatermarkMarker(keys))
     components.inspectors.register("watermark", WatermarkInspector(keys))
+    components.markers.register("watermark.audio", AudioWatermarkMarker(keys))
+    components.inspectors.register("watermark.audio", AudioWatermarkInspector(keys))

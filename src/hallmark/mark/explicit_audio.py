@@ -1,0 +1,296 @@
+"""The explicit label for audio (WAV, MP3): the rhythm cue of GB 45438-2025, a Morse-like
+short-long-short-short tone pattern, before and after the programme.
+
+The cue: a 1 kHz tone at about -12 dBFS, short 100 ms, long 300 ms, short, short, with 100 ms
+gaps and 5 ms raised-cosine ramps (0.9 s in all), then 200 ms of silence before the programme;
+at the end the same silence and cue after it. Every channel carries it.
+
+This module also holds the PCM round trip both audio markers share (``decode_audio`` /
+``encode_audio``). WAV (PCM 8/16/24/32-bit, any rate and channel count) is read and written
+here with numpy: the ``data`` chunk is replaced and the other chunks copied, except those that
+point at sample positions (``cue ``, ``smpl``, ``LIST/adtl``) when the samples move, and C2PA's
+manifest, whose hash binding cannot match changed samples (the C2PA marker writes a new one).
+MP3 goes through ffmpeg: decoded to float PCM, changed, encoded with libmp3lame at the source's
+bitrate and sample rate; the ID3v2 tag and an ID3v1 tag are copied byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from hallmark.content import Content, Medium
+from hallmark.errors import HallmarkError, UserError
+from hallmark.mark.base import EXPLICIT, LabelContext, Marker
+from hallmark.mark.gb45438 import mp3, wav
+from hallmark.mark.gb45438.formats import base_type, format_for
+from hallmark.registry import Components
+
+Samples = npt.NDArray[np.float64]  # (frames, channels), full scale is 1.0
+
+CUE_FREQUENCY = 1000.0  # Hz
+CUE_LEVEL = 10 ** (-12 / 20)  # peak amplitude, -12 dBFS
+SHORT, LONG, GAP, RAMP = 0.100, 0.300, 0.100, 0.005  # seconds
+CUE_PATTERN = (SHORT, LONG, SHORT, SHORT)  # GB 45438: short-long-short-short
+SILENCE = 0.200  # between the cue and the programme
+MIN_RATE = 4000  # Hz: the cue's 1 kHz must be well under Nyquist
+FFMPEG_TIMEOUT = 120
+
+KINDS: dict[str, Literal["wav", "mp3"]] = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/vnd.wave": "wav",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+}
+_PCM, _EXTENSIBLE = 1, 0xFFFE
+_PCM_GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
+# Chunks that point at sample positions (dropped when samples are inserted) or bind a hash of
+# the old samples (always dropped).
+_POSITIONAL = frozenset({b"cue ", b"smpl"})
+_BOUND = frozenset({b"C2PA"})
+
+
+@dataclass(slots=True, frozen=True)
+class Decoded:
+    """An audio file's samples and what is needed to write them back in its own format."""
+
+    kind: Literal["wav", "mp3"]
+    samples: Samples
+    rate: int
+    data: bytes  # the original file
+    sample_width: int = 2  # WAV: bytes per sample
+    bitrate: int = 128_000  # MP3: bits per second
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.rate
+
+
+def kind_for(content: Content) -> Literal["wav", "mp3"]:
+    media_type = base_type(content.media_type)
+    kind = KINDS.get(media_type)
+    if kind is None:
+        raise UserError(
+            f"{media_type!r} audio cannot be labelled; supported: audio/mpeg (MP3), audio/wav"
+        )
+    format_for(media_type, content.data)  # an MP3 sent as audio/wav is refused by name
+    return kind
+
+
+# --- WAV ---------------------------------------------------------------------------------------
+
+
+def _wav_format(chunk: wav.Chunk) -> tuple[int, int, int]:
+    """(channels, rate, bytes per sample) of a PCM ``fmt `` chunk; UserError otherwise."""
+    if len(chunk.data) < 16:
+        raise UserError("corrupt WAV: the fmt chunk is too short")
+    tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", chunk.data)
+    if tag == _EXTENSIBLE and len(chunk.data) >= 40 and chunk.data[26:40] == _PCM_GUID_TAIL:
+        tag = struct.unpack_from("<H", chunk.data, 24)[0]
+    if tag != _PCM or bits not in (8, 16, 24, 32):
+        raise UserError(f"only PCM WAV (8/16/24/32-bit) is supported, not format {tag}/{bits}")
+    if channels < 1 or rate < MIN_RATE:
+        raise UserError(f"unsupported WAV: {channels} channels at {rate} Hz")
+    return channels, rate, bits // 8
+
+
+def _pcm_to_float(raw: bytes, width: int, channels: int) -> Samples:
+    frames = len(raw) // (width * channels)
+    raw = raw[: frames * width * channels]
+    if width == 1:
+        values = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128.0) / 128.0
+    elif width == 3:
+        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
+        ints = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        values = np.where(ints >= 1 << 23, ints - (1 << 24), ints) / float(1 << 23)
+    else:
+        dtype = np.int16 if width == 2 else np.int32
+        values = np.frombuffer(raw, f"<{np.dtype(dtype).str[1:]}").astype(np.float64)
+        values /= float(1 << (8 * width - 1))
+    return np.asarray(values, dtype=np.float64).reshape(frames, channels)
+
+
+def _float_to_pcm(samples: Samples, width: int) -> bytes:
+    full = float(1 << (8 * width - 1))
+    ints = np.clip(np.round(samples.reshape(-1) * full), -full, full - 1).astype(np.int64)
+    if width == 1:
+        return (ints + 128).astype(np.uint8).tobytes()
+    if width == 3:
+        unsigned = (ints & 0xFFFFFF).astype(np.uint32)
+        out = np.stack([unsigned & 0xFF, (unsigned >> 8) & 0xFF, unsigned >> 16], axis=1)
+        return out.astype(np.uint8).tobytes()
+    return ints.astype("<i2" if width == 2 else "<i4").tobytes()
+
+
+def _decode_wav(data: bytes) -> Decoded:
+    found, _ = wav.chunks(data)
+    fmt = next(c for c in found if c.fourcc == b"fmt ")
+    channels, rate, width = _wav_format(fmt)
+    raw = next(c for c in found if c.fourcc == wav.DATA).data
+    return Decoded("wav", _pcm_to_float(raw, width, channels), rate, data, sample_width=width)
+
+
+def _encode_wav(source: Decoded, samples: Samples, moved: bool) -> bytes:
+    found, trailing = wav.chunks(source.data)
+    out = []
+    for chunk in found:
+        positional = chunk.fourcc in _POSITIONAL or chunk.list_type == b"adtl"
+        if chunk.fourcc in _BOUND or chunk.fourcc == b"fact" or (moved and positional):
+            continue
+        if chunk.fourcc == wav.DATA:
+            chunk = wav.Chunk(wav.DATA, _float_to_pcm(samples, source.sample_width))
+        out.append(chunk.encode())
+    body = b"WAVE" + b"".join(out)
+    return b"RIFF" + struct.pack("<I", len(body)) + body + trailing
+
+
+# --- MP3 through ffmpeg ------------------------------------------------------------------------
+
+
+def _ffmpeg(tool: str = "ffmpeg") -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise HallmarkError(f"{tool} is needed to label MP3 audio: install ffmpeg")
+    return path
+
+
+def _run(command: list[str], stdin: bytes, what: str) -> bytes:
+    try:
+        done = subprocess.run(
+            command, input=stdin, capture_output=True, timeout=FFMPEG_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise UserError(f"corrupt or unsupported MP3: {what} took too long") from exc
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+        raise UserError(f"corrupt or unsupported MP3: {what} failed ({message[0]})")
+    return done.stdout
+
+
+def _mp3_bounds(data: bytes) -> tuple[int, int]:
+    """(start, end) of the MPEG frames: after an ID3v2 tag, before an ID3v1 tag."""
+    tag = mp3.parse_tag(data)
+    start = 0 if tag is None else tag.size
+    end = len(data)
+    if end - start >= mp3.ID3V1_SIZE and data[end - mp3.ID3V1_SIZE : end - 125] == b"TAG":
+        end -= mp3.ID3V1_SIZE
+    while start < end and data[start] == 0:
+        start += 1
+    if start + 4 > end or data[start] != 0xFF or data[start + 1] & 0xE0 != 0xE0:
+        raise UserError("not an MP3 file: no MPEG audio frame")
+    return start, end
+
+
+def _decode_mp3(data: bytes) -> Decoded:
+    start, end = _mp3_bounds(data)
+    audio = data[start:end]
+    probe = _run(
+        [_ffmpeg("ffprobe"), "-v", "error", "-show_streams", "-of", "json", "-f", "mp3", "-"],
+        audio,
+        "reading the stream",
+    )
+    try:
+        stream = json.loads(probe)["streams"][0]
+        rate, channels = int(stream["sample_rate"]), int(stream["channels"])
+        bitrate = int(stream.get("bit_rate") or 128_000)
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise UserError("corrupt or unsupported MP3: no audio stream") from exc
+    command = [_ffmpeg(), "-v", "error", "-f", "mp3", "-i", "-", "-f", "f32le", "-"]
+    pcm = _run(command, audio, "decoding")
+    samples = np.frombuffer(pcm, "<f4").astype(np.float64)
+    if rate < MIN_RATE or channels < 1 or len(samples) < channels:
+        raise UserError("corrupt or unsupported MP3: no decodable audio")
+    samples = samples[: len(samples) // channels * channels].reshape(-1, channels)
+    return Decoded("mp3", samples, rate, data, bitrate=bitrate)
+
+
+def encode_mp3(samples: Samples, rate: int, bitrate: int) -> bytes:
+    """MPEG audio frames (no ID3 tag) of ``samples`` from libmp3lame."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "out.mp3"
+        command = [
+            _ffmpeg(), "-v", "error", "-f", "f32le", "-ar", str(rate),
+            "-ac", str(samples.shape[1]), "-i", "-", "-c:a", "libmp3lame",
+            "-b:a", str(bitrate), "-id3v2_version", "0", "-write_id3v1", "0", str(target),
+        ]  # fmt: skip
+        pcm = np.clip(samples, -1.0, 1.0).astype("<f4").tobytes()
+        _run(command, pcm, "encoding")
+        return target.read_bytes()
+
+
+def _encode_mp3_file(source: Decoded, samples: Samples) -> bytes:
+    start, end = _mp3_bounds(source.data)
+    frames = encode_mp3(samples, source.rate, source.bitrate)
+    return source.data[:start] + frames + source.data[end:]
+
+
+# --- both formats ------------------------------------------------------------------------------
+
+
+def decode_audio(content: Content) -> Decoded:
+    """The samples of a WAV or MP3 file; UserError for anything else or a broken file."""
+    kind = kind_for(content)
+    decoded = _decode_wav(content.data) if kind == "wav" else _decode_mp3(content.data)
+    if len(decoded.samples) == 0:
+        raise UserError(f"the {kind.upper()} file holds no audio samples")
+    return decoded
+
+
+def encode_audio(source: Decoded, samples: Samples, *, moved: bool = False) -> bytes:
+    """The file of ``source`` with ``samples`` in place of its own; ``moved`` when samples
+    were inserted, so that chunks pointing at sample positions are dropped."""
+    if source.kind == "wav":
+        return _encode_wav(source, samples, moved)
+    return _encode_mp3_file(source, samples)
+
+
+# --- the cue -----------------------------------------------------------------------------------
+
+
+def cue(rate: int) -> npt.NDArray[np.float64]:
+    """The mono cue signal at ``rate`` Hz, without the silence around it."""
+    parts: list[npt.NDArray[np.float64]] = []
+    ramp = max(1, round(RAMP * rate))
+    for index, length in enumerate(CUE_PATTERN):
+        n = round(length * rate)
+        t = np.arange(n) / rate
+        tone = CUE_LEVEL * np.sin(2 * np.pi * CUE_FREQUENCY * t)
+        edge = 0.5 - 0.5 * np.cos(np.pi * np.arange(ramp) / ramp)
+        tone[:ramp] *= edge
+        tone[n - ramp :] *= edge[::-1]
+        parts.append(tone)
+        if index < len(CUE_PATTERN) - 1:
+            parts.append(np.zeros(round(GAP * rate)))
+    return np.concatenate(parts)
+
+
+def with_cue(samples: Samples, rate: int) -> Samples:
+    """Cue, silence, the programme, silence, cue; every channel the same cue."""
+    signal = np.repeat(cue(rate)[:, None], samples.shape[1], axis=1)
+    gap = np.zeros((round(SILENCE * rate), samples.shape[1]))
+    return np.concatenate([signal, gap, samples, gap, signal])
+
+
+class ExplicitAudioLabel(Marker):
+    scheme: ClassVar[str] = EXPLICIT
+    media: ClassVar[frozenset[Medium]] = frozenset({"audio"})
+
+    def mark(self, content: Content, context: LabelContext) -> Content:
+        source = decode_audio(content)
+        labelled = encode_audio(source, with_cue(source.samples, source.rate), moved=True)
+        return content.with_data(labelled, explicit_label="rhythm-cue")
+
+
+def register(components: Components) -> None:
+    components.markers.register("explicit.audio", ExplicitAudioLabel())

@@ -1,0 +1,160 @@
+"""The audio watermark's two sides on files (WAV, MP3): the marker writes the content's
+watermark id (the same 64-bit payload and key as the image watermark), the inspector reads it.
+
+The file round trip is ``explicit_audio``'s: WAV samples rewritten in place with every other
+chunk kept (but C2PA's), MP3 decoded and re-encoded with libmp3lame at its own bitrate and
+rate, its ID3 tags copied. Clips under ``audio.MIN_SECONDS`` are refused (``UserError``): they
+cannot hold every code bit. The record in ``metadata["watermark"]`` has the image marker's
+fields, with the mark's SNR in place of a PSNR; a propagator keeps a mark of ours already there.
+
+Detection needs the sync peak above ``SYNC_THRESHOLD`` standard deviations (unmarked clips
+measured 3.5-5.5, marked ones 20-26 after an MP3 128 kbit/s re-encode) and a matching CRC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hallmark.content import Content, Medium
+from hallmark.errors import UserError
+from hallmark.mark.base import Finding, Inspector, LabelContext, Marker
+from hallmark.mark.explicit_audio import KINDS, Decoded, decode_audio, encode_audio
+from hallmark.mark.gb45438.formats import base_type
+from hallmark.mark.watermark import audio
+from hallmark.mark.watermark.inspector import NOTE, SCHEME
+from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
+
+ALGORITHM = "hallmark-audio-ss-v1"
+SYNC_THRESHOLD = 9.0
+STRONG_SYNC = 15.0
+
+
+def audio_seed(key: WatermarkKey) -> bytes:
+    return key.mac(b"audio pattern")
+
+
+@dataclass(slots=True, frozen=True)
+class AudioDetection:
+    payload: Payload
+    sync: float
+    bit_accuracy_estimate: float
+    key_id: str
+
+    @property
+    def confidence(self) -> float:
+        scaled = 0.5 + 0.5 * (self.sync - SYNC_THRESHOLD) / (STRONG_SYNC - SYNC_THRESHOLD)
+        return round(min(1.0, max(0.5, scaled)), 3)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "found": True,
+            "payload": self.payload.hex,
+            "watermark_id": self.payload.id_hex,
+            "confidence": self.confidence,
+            "bit_accuracy_estimate": round(self.bit_accuracy_estimate, 3),
+            "sync": round(self.sync, 2),
+            "key_id": self.key_id,
+            "algorithm": ALGORITHM,
+            "note": NOTE,
+        }
+
+
+@dataclass(slots=True, frozen=True)
+class MarkedAudio:
+    data: bytes
+    payload: Payload
+    snr: float  # dB: programme over mark, as written (before an MP3 encoder)
+
+
+def _check(decoded: Decoded) -> None:
+    if decoded.rate < audio.MIN_RATE:
+        raise UserError(f"the audio watermark needs at least {audio.MIN_RATE} Hz sampling")
+    if decoded.duration < audio.MIN_SECONDS:
+        raise UserError(
+            f"the clip is {decoded.duration:.2f} s; the audio watermark needs at least "
+            f"{audio.MIN_SECONDS:g} s"
+        )
+
+
+def embed_audio(content: Content, payload: Payload, key: WatermarkKey) -> MarkedAudio:
+    """The WAV or MP3 file with ``payload`` watermarked into it, in the same format."""
+    decoded = decode_audio(content)
+    _check(decoded)
+    host = decoded.samples.mean(axis=1)
+    delta = audio.embed_delta(host, encode(payload.bits()), audio_seed(key), decoded.rate)
+    marked = decoded.samples + delta[:, None]
+    power = float(np.sum(decoded.samples**2))
+    noise = float(np.sum(delta**2)) * decoded.samples.shape[1]
+    snr = 99.0 if noise == 0 or power == 0 else round(10 * np.log10(power / noise), 2)
+    return MarkedAudio(encode_audio(decoded, marked), payload, snr)
+
+
+def detect_samples(decoded: Decoded, key: WatermarkKey) -> AudioDetection | None:
+    reading = audio.read(decoded.samples.mean(axis=1), audio_seed(key), decoded.rate)
+    if reading is None or reading.sync < SYNC_THRESHOLD:
+        return None
+    bits = decode(reading.soft)
+    payload = Payload.from_bits(bits)
+    if payload is None:
+        return None
+    agreement = float(np.mean((reading.soft > 0) == encode(bits).astype(bool)))
+    return AudioDetection(payload, reading.sync, agreement, key.key_id)
+
+
+def detect_audio(content: Content, key: WatermarkKey) -> AudioDetection | None:
+    """The watermark in a WAV or MP3 file, or None (also for a file that cannot be read)."""
+    try:
+        decoded = decode_audio(content)
+    except UserError:
+        return None
+    return detect_samples(decoded, key)
+
+
+class AudioWatermarkMarker(Marker):
+    scheme: ClassVar[str] = SCHEME
+    media: ClassVar[frozenset[Medium]] = frozenset({"audio"})
+
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+
+    def mark(self, content: Content, context: LabelContext) -> Content:
+        key = self.keys.for_writing()
+        if context.role == "propagator":
+            existing = detect_samples(decode_audio(content), key)
+            if existing is not None:
+                record = self._record(existing.payload, key) | {"existing": True}
+                return content.with_data(content.data, watermark=record)
+        payload = Payload.for_content(context.provenance.content_id, key)
+        marked = embed_audio(content, payload, key)
+        return content.with_data(
+            marked.data, watermark=self._record(payload, key) | {"snr": marked.snr}
+        )
+
+    @staticmethod
+    def _record(payload: Payload, key: WatermarkKey) -> dict[str, Any]:
+        return {
+            "id": payload.id_hex,
+            "payload": payload.hex,
+            "key_id": key.key_id,
+            "algorithm": ALGORITHM,
+        }
+
+
+class AudioWatermarkInspector(Inspector):
+    name: ClassVar[str] = "watermark.audio"
+    media: ClassVar[frozenset[Medium]] = frozenset({"audio"})
+
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+
+    def inspect(self, content: Content) -> list[Finding]:
+        if base_type(content.media_type) not in KINDS:
+            return []
+        key = self.keys.for_reading()
+        if key is None:
+            return []
+        found = detect_audio(content, key)
+        return [] if found is None else [Finding(SCHEME, "trace", found.to_dict())]
