@@ -6,12 +6,13 @@ this key; an auditor needs only the public key to check an export.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from hallmark import keyfiles
 
 KEY_FILE = "ledger-ed25519.pem"
 
@@ -48,28 +49,15 @@ class Signer(Verifier):
     @classmethod
     def load_or_create(cls, keys_dir: Path) -> Signer:
         path = keys_dir / KEY_FILE
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True)
-            pem = Ed25519PrivateKey.generate().private_bytes(
+        pem = keyfiles.load_or_create(
+            path,
+            lambda: Ed25519PrivateKey.generate().private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
-            )
-            # Written aside, then linked into place: two processes starting at once end up
-            # sharing whichever key was linked first, never a half-written file.
-            tmp = keys_dir / f".{KEY_FILE}.{os.getpid()}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            ),
+        )
+        key = serialization.load_pem_private_key(pem, password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{path} does not hold an Ed25519 private key")
         return cls(key)

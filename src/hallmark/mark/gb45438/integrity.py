@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
+from hallmark import keyfiles
 from hallmark.mark.gb45438.fields import PRODUCER_FIELDS, PROPAGATOR_FIELDS, AIGCFields
 from hallmark.mark.gb45438.fields import canonical_json as _canonical
 
@@ -58,24 +58,7 @@ class IntegrityKey:
 
     @classmethod
     def load_or_create(cls, keys_dir: Path) -> IntegrityKey:
-        path = keys_dir / KEY_FILE
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True)
-            # Written aside, then linked into place (as ledger/signing.py): two processes
-            # starting at once share whichever key was linked first, never a half-written one.
-            tmp = keys_dir / f".{KEY_FILE}.{os.getpid()}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        return cls(path.read_bytes())
+        return cls(keyfiles.load_or_create(keys_dir / KEY_FILE, lambda: secrets.token_bytes(32)))
 
     def seal(self, role: Role, fields: AIGCFields, content_digest: str) -> str:
         mac = hmac.new(self._secret, message(role, fields, content_digest), hashlib.sha256)

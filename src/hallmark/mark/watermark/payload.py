@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import binascii
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from hallmark import keyfiles
 
 KEY_FILE = "watermark-hmac.key"
 _SCHEME = b"hallmark watermark v1"
@@ -62,24 +63,7 @@ class WatermarkKey:
 
     @classmethod
     def load_or_create(cls, keys_dir: Path) -> WatermarkKey:
-        path = keys_dir / KEY_FILE
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True)
-            # Written aside, then linked into place (as ledger/signing.py): two processes
-            # starting at once share whichever key was linked first, never a half-written one.
-            tmp = keys_dir / f".{KEY_FILE}.{os.getpid()}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        return cls(path.read_bytes())
+        return cls(keyfiles.load_or_create(keys_dir / KEY_FILE, lambda: secrets.token_bytes(32)))
 
 
 class KeyStore:
