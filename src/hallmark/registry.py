@@ -71,6 +71,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.mark.explicit_text",
     "hallmark.mark.inspect_text",
     "hallmark.mark.inspect_image_text",
+    "hallmark.mark.inspect_video_text",
     "hallmark.mark.gb45438",
     "hallmark.mark.explicit_document",
     "hallmark.mark.explicit_image",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,8 +9,11 @@ import pytest
 from hallmark.accounts.service import ensure_tenant
 from hallmark.errors import ContentBlocked, MissingMarker
 from hallmark.flows.mark import MarkRequest, run_mark
-from hallmark.services import Services
+from hallmark.services import Services, build_services
+from hallmark.settings import Settings
 from hallmark.store.media import digest_of
+
+BUILTIN = Path(__file__).parents[2] / "src" / "hallmark" / "policy" / "jurisdictions"
 
 
 def tenant(services: Services) -> str:
@@ -53,19 +55,23 @@ def test_waiving_the_explicit_label_is_recorded(services: Services) -> None:
         assert services.ledger.entries(session)[-1].payload["waived"] == ["explicit"]
 
 
-def test_missing_markers_refuse_with_a_ledger_entry(services: Services, tmp_path: Path) -> None:
-    clip = tmp_path / "clip.mp4"
-    subprocess.run(
-        [
-            *("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=5"),
-            *("-t", "1", "-pix_fmt", "yuv420p", str(clip)),
-        ],
-        check=True,
+def test_missing_markers_refuse_with_a_ledger_entry(settings: Settings, tmp_path: Path) -> None:
+    # a jurisdiction asking for a watermark on documents, which no marker writes
+    policy_dir = tmp_path / "policies"
+    policy_dir.mkdir()
+    text = (BUILTIN / "us-ca.toml").read_text("utf-8").replace('code = "us-ca"', 'code = "strict"')
+    text = text.replace(
+        "[labels.document]\nexplicit = false\nimplicit = []",
+        '[labels.document]\nexplicit = false\nimplicit = ["watermark"]',
     )
-    # cn asks for a watermark on video, which no registered marker writes yet
-    with pytest.raises(MissingMarker, match="watermark"):
-        run_mark(services, tenant(services), MarkRequest(clip.read_bytes(), jurisdictions=("cn",)))
-    assert last_entry_kind(services) == "mark.refused"
+    (policy_dir / "strict.toml").write_text(text, "utf-8")
+    strict = build_services(settings.model_copy(update={"policy_dir": policy_dir}))
+    try:
+        with pytest.raises(MissingMarker, match="watermark"):
+            run_mark(strict, tenant(strict), MarkRequest(b"a caption", jurisdictions=("strict",)))
+        assert last_entry_kind(strict) == "mark.refused"
+    finally:
+        strict.close()
 
 
 def test_a_marker_that_cannot_label_the_format_refuses_on_the_record(services: Services) -> None:

@@ -5,6 +5,7 @@ a CRC), and survives JPEG, resizing, cropping, brightness changes and blur.
 ``payload`` is what is carried and its error-correcting code, ``image`` the signal processing
 on arrays, ``raster`` the file formats (Pillow), ``marker`` and ``inspector`` the two sides,
 ``audio`` and ``audio_marker`` the audio watermark (spread spectrum, same payload and key),
+``video`` the image watermark in every frame of MP4/MOV,
 ``attacks`` the edits it is specified to survive (shared by the tests and the benchmark).
 
 The key lives in ``HALLMARK_HOME/keys`` (``KeyStore(settings.keys_dir)``).
@@ -21,6 +22,12 @@ from hallmark.mark.watermark.audio_marker import (
 from hallmark.mark.watermark.inspector import Detection, WatermarkInspector, detect
 from hallmark.mark.watermark.marker import Marked, WatermarkMarker, embed
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, watermark_id
+from hallmark.mark.watermark.video import (
+    VideoWatermarkInspector,
+    VideoWatermarkMarker,
+    detect_video,
+    embed_video,
+)
 from hallmark.registry import Components
 
 __all__ = [
@@ -30,13 +37,17 @@ __all__ = [
     "KeyStore",
     "Marked",
     "Payload",
+    "VideoWatermarkInspector",
+    "VideoWatermarkMarker",
     "WatermarkInspector",
     "WatermarkKey",
     "WatermarkMarker",
     "detect",
     "detect_audio",
+    "detect_video",
     "embed",
     "embed_audio",
+    "embed_video",
     "register",
     "watermark_id",
 ]
@@ -48,3 +59,5 @@ def register(components: Components) -> None:
     components.inspectors.register("watermark", WatermarkInspector(keys))
     components.markers.register("watermark.audio", AudioWatermarkMarker(keys))
     components.inspectors.register("watermark.audio", AudioWatermarkInspector(keys))
+    components.markers.register("watermark.video", VideoWatermarkMarker(keys))
+    components.inspectors.register("watermark.video", VideoWatermarkInspector(keys))

@@ -1,0 +1,303 @@
+"""The video watermark (MP4, MOV): the image watermark, same payload and key, in every frame.
+
+**Writing.** One ffmpeg decodes the first video stream to raw 8-bit yuv420p frames on a pipe
+(``-noautorotate``: the frames as stored); numpy adds the image watermark's change to each
+frame's Y plane; a second ffmpeg encodes them back with ``explicit_video``'s settings
+(libx264, CRF 18, preset veryfast, yuv420p, same size), at the source's frame rate, in the
+source's container, the audio packets copied unchanged and the container metadata and the
+display rotation kept (a piped encode has no display matrix to copy, so a rotated clip is
+remuxed once more with ffmpeg's ``rotate`` tag, which a stream copy turns into one). The tiled
+pattern depends only on the frame size and the code, so it is computed once; the texture mask
+(which depends on the picture) is computed per frame, at about the decoder's working resolution
+(a few ms a frame). Frames are timed at the source's
+frame rate: a variable-frame-rate source comes out constant-rate at its average rate.
+
+The audio track is *not* watermarked (it is copied packet for packet); the audio watermark
+stays for WAV and MP3 files.
+
+**Reading.** ``SAMPLES`` frames spread over the clip are decoded (stored orientation) and read
+by the image decoder; the soft code values of the frames whose pilot peak clears the image
+inspector's threshold are summed before the Viterbi decoder, and the CRC must match. Since
+every frame carries the same pattern, summing adds up the mark and averages out the pictures.
+
+Refused with a UserError (marking): what ``explicit_video`` refuses, and frames whose short
+side is under the watermark's ``image.MIN_SIDE``. The inspector gives no finding for files it
+cannot decode.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import numpy as np
+
+from hallmark.content import Content, Medium
+from hallmark.errors import HallmarkError, UserError
+from hallmark.mark.base import Finding, Inspector, LabelContext, Marker
+from hallmark.mark.explicit_video import (
+    CRF,
+    PIX_FMT,
+    PRESET,
+    VIDEO_CODEC,
+    VideoInfo,
+    container_for,
+    encode_timeout,
+    probe,
+    run_tool,
+)
+from hallmark.mark.watermark import image
+from hallmark.mark.watermark.inspector import SCHEME, SYNC_THRESHOLD, Detection
+from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
+
+ALGORITHM = "hallmark-tiles-video-v1"
+SAMPLES = 5  # frames the inspector reads
+FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y"]
+
+
+def frame_rate(path: Path) -> str:
+    """The first video stream's frame rate as ffprobe gives it (``30000/1001``); the average
+    rate when the nominal one is missing."""
+    out = run_tool(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=r_frame_rate,avg_frame_rate", "-of", "csv=p=0", str(path)],
+        30.0,
+    )  # fmt: skip
+    for rate in out.decode("ascii", "replace").strip().split(","):
+        numerator, _, denominator = rate.partition("/")
+        denominator = denominator or "1"
+        if numerator.isdigit() and denominator.isdigit() and int(numerator) * int(denominator):
+            return rate.strip()
+    raise UserError("corrupt or unsupported video: its frame rate cannot be read")
+
+
+class FrameMarker:
+    """Adds the watermark to yuv420p frames of one size (the pattern computed once)."""
+
+    def __init__(self, width: int, height: int, payload: Payload, key: WatermarkKey) -> None:
+        if min(width, height) < image.MIN_SIDE:
+            raise UserError(
+                f"the video is {width}x{height}; the watermark needs at least "
+                f"{image.MIN_SIDE} px on the short side"
+            )
+        self.width, self.height = width, height
+        cells = image.layout(key.pattern_seed()).cells(encode(payload.bits()))
+        self.pattern = image.tiled(image.tile_pattern(cells), height, width)
+        self.rms = 255.0 / 10 ** (image.TARGET_PSNR / 20)
+
+    @property
+    def frame_size(self) -> int:
+        return self.width * self.height * 3 // 2
+
+    def mark(self, frame: bytes) -> bytes:
+        """One raw yuv420p frame with the watermark in its Y plane."""
+        pixels = self.width * self.height
+        out = bytearray(frame)
+        luma = np.frombuffer(frame, dtype=np.uint8, count=pixels).reshape(self.height, self.width)
+        values = luma.astype(np.float32)
+        delta = self.pattern * image.texture_mask(values)
+        scale = self.rms / max(float(np.sqrt(np.mean(delta * delta, dtype=np.float64))), 1e-6)
+        marked = np.clip(np.rint(values + delta * np.float32(scale)), 0, 255).astype(np.uint8)
+        out[:pixels] = marked.tobytes()
+        return bytes(out)
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _fail(log: Path, what: str) -> UserError:
+    text = log.read_text("utf-8", "replace") if log.exists() else ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return UserError(
+        f"corrupt or unsupported video: ffmpeg ({what}): {lines[-1] if lines else what}"
+    )
+
+
+def _pipe_through(
+    root: Path, container: str, info: VideoInfo, rate: str, marker: FrameMarker
+) -> int:
+    """Decode, mark and re-encode; the number of frames written."""
+    source = f"in.{container}"
+    decode_args = [*FFMPEG, "-noautorotate", "-i", source, "-map", "0:v:0"]
+    decode_args += ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", PIX_FMT, "-"]
+    encode_args = [*FFMPEG, "-f", "rawvideo", "-pix_fmt", PIX_FMT]
+    encode_args += ["-s", f"{info.width}x{info.height}", "-framerate", rate, "-i", "-"]
+    encode_args += ["-i", source, "-map", "0:v:0", "-map", "1:a?", "-c:v", VIDEO_CODEC]
+    encode_args += ["-crf", CRF, "-preset", PRESET, "-pix_fmt", PIX_FMT, "-c:a", "copy"]
+    encode_args += ["-map_metadata", "1"]
+    encode_args += ["-f", container, f"out.{container}"]
+    deadline = time.monotonic() + encode_timeout(info.duration)
+    frames = 0
+    with (
+        (root / "decode.log").open("wb") as decode_log,
+        (root / "encode.log").open("wb") as enc_log,
+    ):
+        try:
+            decoder = subprocess.Popen(
+                decode_args, cwd=root, stdout=subprocess.PIPE, stderr=decode_log
+            )
+            encoder = subprocess.Popen(encode_args, cwd=root, stdin=subprocess.PIPE, stderr=enc_log)
+        except FileNotFoundError as exc:
+            raise HallmarkError("ffmpeg is not installed; the video watermark needs it") from exc
+        assert decoder.stdout is not None and encoder.stdin is not None
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise UserError("the video cannot be watermarked: ffmpeg took too long")
+                frame = _read_exactly(decoder.stdout, marker.frame_size)
+                if len(frame) < marker.frame_size:
+                    break
+                try:
+                    encoder.stdin.write(marker.mark(frame))
+                except BrokenPipeError:
+                    break
+                frames += 1
+            encoder.stdin.close()
+            left = max(1.0, deadline - time.monotonic())
+            decoded, encoded = decoder.wait(timeout=left), encoder.wait(timeout=left)
+        except subprocess.TimeoutExpired as exc:
+            raise UserError("the video cannot be watermarked: ffmpeg took too long") from exc
+        finally:
+            for process in (decoder, encoder):
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+    if decoded != 0:
+        raise _fail(root / "decode.log", "decoding")
+    if encoded != 0 or frames == 0:
+        raise _fail(root / "encode.log", "encoding")
+    return frames
+
+
+@dataclass(slots=True, frozen=True)
+class MarkedVideo:
+    data: bytes
+    payload: Payload
+    frames: int
+
+
+def embed_video(data: bytes, container: str, payload: Payload, key: WatermarkKey) -> MarkedVideo:
+    """The clip with ``payload`` watermarked into every frame, in its own container."""
+    with tempfile.TemporaryDirectory(prefix="hallmark-wm-video-") as folder:
+        root = Path(folder)
+        (root / f"in.{container}").write_bytes(data)
+        info = probe(root / f"in.{container}")
+        marker = FrameMarker(info.width, info.height, payload, key)
+        rate = frame_rate(root / f"in.{container}")
+        frames = _pipe_through(root, container, info, rate, marker)
+        target = root / f"out.{container}"
+        if info.rotation and target.exists():
+            # A piped encode has no display matrix to copy; a stream copy turns the tag into one.
+            args = [*FFMPEG, "-i", target.name, "-map", "0", "-c", "copy", "-map_metadata", "0"]
+            args += ["-metadata:s:v:0", f"rotate={info.rotation}", "-f", container]
+            run_tool([*args, f"turned.{container}"], encode_timeout(info.duration), cwd=root)
+            target = root / f"turned.{container}"
+        marked = target.read_bytes() if target.exists() else b""
+    if not marked:
+        raise UserError("the video cannot be watermarked: ffmpeg wrote nothing")
+    return MarkedVideo(marked, payload, frames)
+
+
+def sample_lumas(path: Path, info: VideoInfo, count: int = SAMPLES) -> list[image.Array]:
+    """The Y planes of ``count`` frames spread over the clip, as stored."""
+    lumas = []
+    pixels = info.width * info.height
+    for index in range(count):
+        at = info.duration * (index + 0.5) / count
+        args = [*FFMPEG, "-noautorotate", "-ss", f"{at:.3f}", "-i", str(path), "-map", "0:v:0"]
+        args += ["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
+        raw = run_tool(args, 60.0)
+        if len(raw) >= pixels:
+            luma = np.frombuffer(raw, dtype=np.uint8, count=pixels)
+            lumas.append(luma.reshape(info.height, info.width).astype(np.float32))
+    return lumas
+
+
+def detect_lumas(lumas: list[image.Array], key: WatermarkKey) -> Detection | None:
+    """The watermark from several frames' luminance: the soft values of every frame that
+    syncs, summed."""
+    seed = key.pattern_seed()
+    readings = [r for r in (image.read(luma, seed) for luma in lumas) if r is not None]
+    synced = [r for r in readings if r.sync >= SYNC_THRESHOLD]
+    if not synced:
+        return None
+    soft = np.sum([r.soft for r in synced], axis=0)
+    bits = decode(soft)
+    payload = Payload.from_bits(bits)
+    if payload is None:
+        return None
+    agreement = float(np.mean((soft > 0) == encode(bits).astype(bool)))
+    return Detection(payload, max(r.sync for r in synced), agreement, key.key_id)
+
+
+def detect_video(data: bytes, key: WatermarkKey, samples: int = SAMPLES) -> Detection | None:
+    """The watermark in an MP4 or MOV file, or None (also for files ffmpeg cannot read)."""
+    with tempfile.TemporaryDirectory(prefix="hallmark-wm-video-") as folder:
+        path = Path(folder) / "in.video"
+        path.write_bytes(data)
+        try:
+            info = probe(path)
+            lumas = sample_lumas(path, info, samples)
+        except UserError:
+            return None
+    return detect_lumas(lumas, key)
+
+
+class VideoWatermarkMarker(Marker):
+    scheme: ClassVar[str] = SCHEME
+    media: ClassVar[frozenset[Medium]] = frozenset({"video"})
+
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+
+    def mark(self, content: Content, context: LabelContext) -> Content:
+        container = container_for(content)
+        key = self.keys.for_writing()
+        if context.role == "propagator":
+            existing = detect_video(content.data, key)
+            if existing is not None:
+                record = self._record(existing.payload, key) | {"existing": True}
+                return content.with_data(content.data, watermark=record)
+        payload = Payload.for_content(context.provenance.content_id, key)
+        marked = embed_video(content.data, container, payload, key)
+        record = self._record(payload, key) | {"frames": marked.frames}
+        return content.with_data(marked.data, watermark=record)
+
+    @staticmethod
+    def _record(payload: Payload, key: WatermarkKey) -> dict[str, Any]:
+        return {
+            "id": payload.id_hex,
+            "payload": payload.hex,
+            "key_id": key.key_id,
+            "algorithm": ALGORITHM,
+        }
+
+
+class VideoWatermarkInspector(Inspector):
+    name: ClassVar[str] = "watermark.video"
+    media: ClassVar[frozenset[Medium]] = frozenset({"video"})
+    costly: ClassVar[bool] = True  # decodes and searches several frames: about a second
+
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+
+    def inspect(self, content: Content) -> list[Finding]:
+        key = self.keys.for_reading()
+        if key is None:
+            return []
+        found = detect_video(content.data, key)
+        if found is None:
+            return []
+        return [Finding(SCHEME, "trace", found.to_dict() | {"algorithm": ALGORITHM})]
