@@ -24,7 +24,7 @@ from hallmark.mark.base import Finding, Inspector, LabelContext, Marker
 from hallmark.mark.explicit_audio import KINDS, Decoded, decode_audio, encode_audio
 from hallmark.mark.gb45438.formats import base_type
 from hallmark.mark.watermark import audio
-from hallmark.mark.watermark.inspector import NOTE, SCHEME
+from hallmark.mark.watermark.inspector import SCHEME, Detection
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
 
 ALGORITHM = "hallmark-audio-ss-v1"
@@ -34,32 +34,6 @@ STRONG_SYNC = 15.0
 
 def audio_seed(key: WatermarkKey) -> bytes:
     return key.mac(b"audio pattern")
-
-
-@dataclass(slots=True, frozen=True)
-class AudioDetection:
-    payload: Payload
-    sync: float
-    bit_accuracy_estimate: float
-    key_id: str
-
-    @property
-    def confidence(self) -> float:
-        scaled = 0.5 + 0.5 * (self.sync - SYNC_THRESHOLD) / (STRONG_SYNC - SYNC_THRESHOLD)
-        return round(min(1.0, max(0.5, scaled)), 3)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "found": True,
-            "payload": self.payload.hex,
-            "watermark_id": self.payload.id_hex,
-            "confidence": self.confidence,
-            "bit_accuracy_estimate": round(self.bit_accuracy_estimate, 3),
-            "sync": round(self.sync, 2),
-            "key_id": self.key_id,
-            "algorithm": ALGORITHM,
-            "note": NOTE,
-        }
 
 
 @dataclass(slots=True, frozen=True)
@@ -92,7 +66,7 @@ def embed_audio(content: Content, payload: Payload, key: WatermarkKey) -> Marked
     return MarkedAudio(encode_audio(decoded, marked), payload, snr)
 
 
-def detect_samples(decoded: Decoded, key: WatermarkKey) -> AudioDetection | None:
+def detect_samples(decoded: Decoded, key: WatermarkKey) -> Detection | None:
     reading = audio.read(decoded.samples.mean(axis=1), audio_seed(key), decoded.rate)
     if reading is None or reading.sync < SYNC_THRESHOLD:
         return None
@@ -101,10 +75,18 @@ def detect_samples(decoded: Decoded, key: WatermarkKey) -> AudioDetection | None
     if payload is None:
         return None
     agreement = float(np.mean((reading.soft > 0) == encode(bits).astype(bool)))
-    return AudioDetection(payload, reading.sync, agreement, key.key_id)
+    return Detection(
+        payload,
+        reading.sync,
+        agreement,
+        key.key_id,
+        threshold=SYNC_THRESHOLD,
+        strong=STRONG_SYNC,
+        algorithm=ALGORITHM,
+    )
 
 
-def detect_audio(content: Content, key: WatermarkKey) -> AudioDetection | None:
+def detect_audio(content: Content, key: WatermarkKey) -> Detection | None:
     """The watermark in a WAV or MP3 file, or None (also for a file that cannot be read)."""
     try:
         decoded = decode_audio(content)

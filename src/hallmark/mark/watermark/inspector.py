@@ -34,19 +34,24 @@ NOTE = (
 
 @dataclass(slots=True, frozen=True)
 class Detection:
+    """A found watermark (image, video or audio: each gives its own thresholds)."""
+
     payload: Payload
     sync: float
     bit_accuracy_estimate: float  # of the raw code bits, against the re-encoded payload
     key_id: str
+    threshold: float = SYNC_THRESHOLD
+    strong: float = STRONG_SYNC
+    algorithm: str | None = None
 
     @property
     def confidence(self) -> float:
-        """0.5 at the detection threshold, rising to 1.0 at STRONG_SYNC and above."""
-        scaled = 0.5 + 0.5 * (self.sync - SYNC_THRESHOLD) / (STRONG_SYNC - SYNC_THRESHOLD)
+        """0.5 at the detection threshold, rising to 1.0 at ``strong`` and above."""
+        scaled = 0.5 + 0.5 * (self.sync - self.threshold) / (self.strong - self.threshold)
         return round(min(1.0, max(0.5, scaled)), 3)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "found": True,
             "payload": self.payload.hex,
             "watermark_id": self.payload.id_hex,
@@ -54,8 +59,10 @@ class Detection:
             "bit_accuracy_estimate": round(self.bit_accuracy_estimate, 3),
             "sync": round(self.sync, 2),
             "key_id": self.key_id,
-            "note": NOTE,
         }
+        if self.algorithm is not None:
+            found["algorithm"] = self.algorithm
+        return found | {"note": NOTE}
 
 
 def detect_luma(luma: image.Array, key: WatermarkKey) -> Detection | None:
