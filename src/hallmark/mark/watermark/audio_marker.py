@@ -20,11 +20,12 @@ import numpy as np
 
 from hallmark.content import Content, Medium
 from hallmark.errors import UserError
-from hallmark.mark.base import Finding, Inspector, LabelContext, Marker
+from hallmark.mark.base import Finding, Inspector
 from hallmark.mark.explicit_audio import KINDS, Decoded, decode_audio, encode_audio
 from hallmark.mark.gb45438.formats import base_type
 from hallmark.mark.watermark import audio
 from hallmark.mark.watermark.inspector import SCHEME, Detection
+from hallmark.mark.watermark.marker import PayloadMarker
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
 
 ALGORITHM = "hallmark-audio-ss-v1"
@@ -95,34 +96,18 @@ def detect_audio(content: Content, key: WatermarkKey) -> Detection | None:
     return detect_samples(decoded, key)
 
 
-class AudioWatermarkMarker(Marker):
-    scheme: ClassVar[str] = SCHEME
+class AudioWatermarkMarker(PayloadMarker):
     media: ClassVar[frozenset[Medium]] = frozenset({"audio"})
+    algorithm: ClassVar[str] = ALGORITHM
 
-    def __init__(self, keys: KeyStore) -> None:
-        self.keys = keys
+    def detect(self, content: Content, key: WatermarkKey) -> Detection | None:
+        return detect_samples(decode_audio(content), key)
 
-    def mark(self, content: Content, context: LabelContext) -> Content:
-        key = self.keys.for_writing()
-        if context.role == "propagator":
-            existing = detect_samples(decode_audio(content), key)
-            if existing is not None:
-                record = self._record(existing.payload, key) | {"existing": True}
-                return content.with_data(content.data, watermark=record)
-        payload = Payload.for_content(context.provenance.content_id, key)
+    def embed(
+        self, content: Content, payload: Payload, key: WatermarkKey
+    ) -> tuple[bytes, dict[str, Any]]:
         marked = embed_audio(content, payload, key)
-        return content.with_data(
-            marked.data, watermark=self._record(payload, key) | {"snr": marked.snr}
-        )
-
-    @staticmethod
-    def _record(payload: Payload, key: WatermarkKey) -> dict[str, Any]:
-        return {
-            "id": payload.id_hex,
-            "payload": payload.hex,
-            "key_id": key.key_id,
-            "algorithm": ALGORITHM,
-        }
+        return marked.data, {"snr": marked.snr}
 
 
 class AudioWatermarkInspector(Inspector):

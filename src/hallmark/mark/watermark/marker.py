@@ -12,6 +12,7 @@ lead to. It records the existing payload instead.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -22,7 +23,7 @@ from hallmark.content import Content, Medium
 from hallmark.errors import UserError
 from hallmark.mark.base import LabelContext, Marker
 from hallmark.mark.watermark import image, raster
-from hallmark.mark.watermark.inspector import SCHEME, detect_luma
+from hallmark.mark.watermark.inspector import SCHEME, Detection, detect_luma
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, encode
 
 ALGORITHM = "hallmark-tiles-v1"
@@ -61,31 +62,55 @@ def _psnr(picture: raster.Picture, marked: Image.Image) -> float:
     return 99.0 if mse == 0 else round(10 * np.log10(255.0**2 / mse), 2)
 
 
-class WatermarkMarker(Marker):
+class PayloadMarker(Marker):
+    """What every watermark marker does around its own embedding: the payload for the content,
+    a propagator keeping an existing mark of ours, and the record for the ledger entry."""
+
     scheme: ClassVar[str] = SCHEME
-    media: ClassVar[frozenset[Medium]] = frozenset({"image"})
+    algorithm: ClassVar[str]
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
 
+    @abstractmethod
+    def detect(self, content: Content, key: WatermarkKey) -> Detection | None:
+        """Our watermark already in the content, if any."""
+
+    @abstractmethod
+    def embed(
+        self, content: Content, payload: Payload, key: WatermarkKey
+    ) -> tuple[bytes, dict[str, Any]]:
+        """The content with ``payload`` embedded, and what to add to the record."""
+
     def mark(self, content: Content, context: LabelContext) -> Content:
         key = self.keys.for_writing()
         if context.role == "propagator":
-            picture = raster.decode(content.data, content.media_type)
-            existing = detect_luma(picture.luma(), key)
+            existing = self.detect(content, key)
             if existing is not None:
-                record = self._record(existing.payload, key) | {"existing": True}
+                record = self.record(existing.payload, key) | {"existing": True}
                 return content.with_data(content.data, watermark=record)
         payload = Payload.for_content(context.provenance.content_id, key)
-        marked = embed(content.data, content.media_type, payload, key)
-        record = self._record(payload, key) | {"psnr": marked.psnr}
-        return content.with_data(marked.data, watermark=record)
+        data, extra = self.embed(content, payload, key)
+        return content.with_data(data, watermark=self.record(payload, key) | extra)
 
-    @staticmethod
-    def _record(payload: Payload, key: WatermarkKey) -> dict[str, Any]:
+    def record(self, payload: Payload, key: WatermarkKey) -> dict[str, Any]:
         return {
             "id": payload.id_hex,
             "payload": payload.hex,
             "key_id": key.key_id,
-            "algorithm": ALGORITHM,
+            "algorithm": self.algorithm,
         }
+
+
+class WatermarkMarker(PayloadMarker):
+    media: ClassVar[frozenset[Medium]] = frozenset({"image"})
+    algorithm: ClassVar[str] = ALGORITHM
+
+    def detect(self, content: Content, key: WatermarkKey) -> Detection | None:
+        return detect_luma(raster.decode(content.data, content.media_type).luma(), key)
+
+    def embed(
+        self, content: Content, payload: Payload, key: WatermarkKey
+    ) -> tuple[bytes, dict[str, Any]]:
+        marked = embed(content.data, content.media_type, payload, key)
+        return marked.data, {"psnr": marked.psnr}

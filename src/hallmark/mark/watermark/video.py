@@ -38,7 +38,7 @@ import numpy as np
 
 from hallmark.content import Content, Medium
 from hallmark.errors import HallmarkError, UserError
-from hallmark.mark.base import Finding, Inspector, LabelContext, Marker
+from hallmark.mark.base import Finding, Inspector, LabelContext
 from hallmark.mark.explicit_video import (
     CRF,
     PIX_FMT,
@@ -52,6 +52,7 @@ from hallmark.mark.explicit_video import (
 )
 from hallmark.mark.watermark import image
 from hallmark.mark.watermark.inspector import SCHEME, SYNC_THRESHOLD, Detection
+from hallmark.mark.watermark.marker import PayloadMarker
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
 
 ALGORITHM = "hallmark-tiles-video-v1"
@@ -255,34 +256,22 @@ def detect_video(data: bytes, key: WatermarkKey, samples: int = SAMPLES) -> Dete
     return detect_lumas(lumas, key)
 
 
-class VideoWatermarkMarker(Marker):
-    scheme: ClassVar[str] = SCHEME
+class VideoWatermarkMarker(PayloadMarker):
     media: ClassVar[frozenset[Medium]] = frozenset({"video"})
-
-    def __init__(self, keys: KeyStore) -> None:
-        self.keys = keys
+    algorithm: ClassVar[str] = ALGORITHM
 
     def mark(self, content: Content, context: LabelContext) -> Content:
-        container = container_for(content)
-        key = self.keys.for_writing()
-        if context.role == "propagator":
-            existing = detect_video(content.data, key)
-            if existing is not None:
-                record = self._record(existing.payload, key) | {"existing": True}
-                return content.with_data(content.data, watermark=record)
-        payload = Payload.for_content(context.provenance.content_id, key)
-        marked = embed_video(content.data, container, payload, key)
-        record = self._record(payload, key) | {"frames": marked.frames}
-        return content.with_data(marked.data, watermark=record)
+        container_for(content)  # refuse what is not MP4/MOV before making any key
+        return super().mark(content, context)
 
-    @staticmethod
-    def _record(payload: Payload, key: WatermarkKey) -> dict[str, Any]:
-        return {
-            "id": payload.id_hex,
-            "payload": payload.hex,
-            "key_id": key.key_id,
-            "algorithm": ALGORITHM,
-        }
+    def detect(self, content: Content, key: WatermarkKey) -> Detection | None:
+        return detect_video(content.data, key)
+
+    def embed(
+        self, content: Content, payload: Payload, key: WatermarkKey
+    ) -> tuple[bytes, dict[str, Any]]:
+        marked = embed_video(content.data, container_for(content), payload, key)
+        return marked.data, {"frames": marked.frames}
 
 
 class VideoWatermarkInspector(Inspector):
