@@ -33,7 +33,8 @@ from hallmark.content import Content
 from hallmark.errors import UserError
 from hallmark.mark.base import LabelContext, Provenance
 from hallmark.mark.gb45438 import GB45438Inspector, GB45438Marker, KeyStore
-from hallmark.mark.gb45438.wav import Chunk, chunks, content_digest, parse_chunks
+from hallmark.mark.gb45438.riff import Chunk
+from hallmark.mark.gb45438.wav import chunks, content_digest, parse_chunks
 from hallmark.policy import resolve_policy
 
 WAV = "audio/wav"

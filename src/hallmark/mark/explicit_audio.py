@@ -31,7 +31,7 @@ import numpy.typing as npt
 from hallmark.content import Content, Medium
 from hallmark.errors import HallmarkError, UserError
 from hallmark.mark.base import EXPLICIT, LabelContext, Marker
-from hallmark.mark.gb45438 import mp3, wav
+from hallmark.mark.gb45438 import mp3, riff, wav
 from hallmark.mark.gb45438.formats import base_type, format_for
 from hallmark.registry import Components
 
@@ -91,7 +91,7 @@ def kind_for(content: Content) -> Literal["wav", "mp3"]:
 # --- WAV ---------------------------------------------------------------------------------------
 
 
-def _wav_format(chunk: wav.Chunk) -> tuple[int, int, int]:
+def _wav_format(chunk: riff.Chunk) -> tuple[int, int, int]:
     """(channels, rate, bytes per sample) of a PCM ``fmt `` chunk; UserError otherwise."""
     if len(chunk.data) < 16:
         raise UserError("corrupt WAV: the fmt chunk is too short")
@@ -149,7 +149,7 @@ def _encode_wav(source: Decoded, samples: Samples, moved: bool) -> bytes:
         if chunk.fourcc in _BOUND or chunk.fourcc == b"fact" or (moved and positional):
             continue
         if chunk.fourcc == wav.DATA:
-            chunk = wav.Chunk(wav.DATA, _float_to_pcm(samples, source.sample_width))
+            chunk = riff.Chunk(wav.DATA, _float_to_pcm(samples, source.sample_width))
         out.append(chunk.encode())
     body = b"WAVE" + b"".join(out)
     return b"RIFF" + struct.pack("<I", len(body)) + body + trailing

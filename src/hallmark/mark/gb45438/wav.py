@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-from dataclasses import dataclass
 
 from hallmark.errors import UserError
-from hallmark.mark.gb45438 import mp3
+from hallmark.mark.gb45438 import mp3, riff
 from hallmark.mark.gb45438.fields import MAX_LABEL_CHARS, AIGCFields, Reading, reading
+from hallmark.mark.gb45438.riff import LIST, Chunk
 from hallmark.mark.gb45438.xmp import read_xmp, write_xmp
 
-LIST, INFO, XMP, DATA, KEY = b"LIST", b"INFO", b"_PMX", b"data", b"AIGC"
+INFO, XMP, DATA, KEY = b"INFO", b"_PMX", b"data", b"AIGC"
 ID3_CHUNKS = frozenset({b"id3 ", b"ID3 "})
 # Left out of the integrity digest: metadata and padding chunks, and C2PA's manifest chunk
 # (signed after this label is written). ``LIST`` only when it is an INFO or adtl list.
@@ -31,54 +31,19 @@ _METADATA_LISTS = frozenset({INFO, b"adtl"})
 _COMMENT = re.compile(r"\s*AIGC\s*[:=]\s*(\{.*\})\s*$", re.DOTALL)
 
 
-@dataclass(slots=True, frozen=True)
-class Chunk:
-    fourcc: bytes
-    data: bytes
-
-    def encode(self) -> bytes:
-        pad = b"\x00" if len(self.data) % 2 else b""
-        return self.fourcc + struct.pack("<I", len(self.data)) + self.data + pad
-
-    @property
-    def list_type(self) -> bytes:
-        return self.data[:4] if self.fourcc == LIST else b""
-
-    @property
-    def is_metadata(self) -> bool:
-        return self.fourcc in _METADATA | ID3_CHUNKS or self.list_type in _METADATA_LISTS
+def is_metadata(chunk: Chunk) -> bool:
+    return chunk.fourcc in _METADATA | ID3_CHUNKS or chunk.list_type in _METADATA_LISTS
 
 
 def parse_chunks(data: bytes, start: int, end: int, where: str) -> list[Chunk]:
-    found: list[Chunk] = []
-    pos = start
-    while pos + 8 <= end:
-        fourcc = data[pos : pos + 4]
-        (size,) = struct.unpack_from("<I", data, pos + 4)
-        if pos + 8 + size > end:
-            raise UserError(
-                f"corrupt WAV: chunk {fourcc!r} at byte {pos} claims {size} bytes, past the end "
-                f"of {where}"
-            )
-        found.append(Chunk(fourcc, data[pos + 8 : pos + 8 + size]))
-        pos += 8 + size + (size & 1)
-    return found
+    return riff.parse_chunks(data, start, end, kind="WAV", where=where)
 
 
 def chunks(data: bytes) -> tuple[list[Chunk], bytes]:
     """The file's chunks and any bytes after the RIFF form; UserError for a broken WAV."""
-    if not data:
-        raise UserError("the WAV file is empty")
     if data[:4] == b"RF64":
         raise UserError("RF64 (64-bit WAV) files are not supported")
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise UserError("not a WAV file: the RIFF/WAVE header is missing")
-    (riff_size,) = struct.unpack_from("<I", data, 4)
-    end = riff_size + 8
-    if end > len(data):
-        raise UserError(
-            f"truncated WAV: the RIFF header says {end} bytes, the file has {len(data)}"
-        )
+    end = riff.form_end(data, b"WAVE", "WAV")
     found = parse_chunks(data, 12, end, "the file")
     kinds = {c.fourcc for c in found}
     if b"fmt " not in kinds or DATA not in kinds:
@@ -177,6 +142,6 @@ def content_digest(data: bytes) -> str:
     """SHA-256 over every chunk but the metadata ones (INFO, XMP, ID3, AIGC, C2PA, padding)."""
     sha = hashlib.sha256()
     for chunk in chunks(data)[0]:
-        if not chunk.is_metadata:
+        if not is_metadata(chunk):
             sha.update(chunk.fourcc + struct.pack("<I", len(chunk.data)) + chunk.data)
     return "sha256:" + sha.hexdigest()

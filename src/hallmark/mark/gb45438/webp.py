@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from dataclasses import dataclass
 
 from hallmark.errors import UserError
+from hallmark.mark.gb45438 import riff
 from hallmark.mark.gb45438.exif import read_exif
 from hallmark.mark.gb45438.fields import MAX_LABEL_CHARS, AIGCFields, Reading
+from hallmark.mark.gb45438.riff import Chunk
 from hallmark.mark.gb45438.xmp import read_xmp, write_xmp
 
 VP8, VP8L, VP8X, XMP, EXIF = b"VP8 ", b"VP8L", b"VP8X", b"XMP ", b"EXIF"
@@ -24,39 +25,10 @@ FLAG_XMP, FLAG_ALPHA = 0x04, 0x10
 _METADATA = frozenset({VP8X, XMP, EXIF, b"C2PA"})
 
 
-@dataclass(slots=True, frozen=True)
-class Chunk:
-    fourcc: bytes
-    data: bytes
-
-    def encode(self) -> bytes:
-        pad = b"\x00" if len(self.data) % 2 else b""
-        return self.fourcc + struct.pack("<I", len(self.data)) + self.data + pad
-
-
 def chunks(data: bytes) -> list[Chunk]:
     """The file's chunks; UserError for anything that is not a whole WebP."""
-    if not data:
-        raise UserError("the WebP file is empty")
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        raise UserError("not a WebP file: the RIFF/WEBP header is missing")
-    (riff_size,) = struct.unpack_from("<I", data, 4)
-    end = riff_size + 8
-    if end > len(data):
-        raise UserError(
-            f"truncated WebP: the RIFF header says {end} bytes, the file has {len(data)}"
-        )
-    found: list[Chunk] = []
-    pos = 12
-    while pos + 8 <= end:
-        fourcc = data[pos : pos + 4]
-        (size,) = struct.unpack_from("<I", data, pos + 4)
-        if pos + 8 + size > end:
-            raise UserError(
-                f"corrupt WebP: chunk {fourcc!r} at byte {pos} claims {size} bytes, past the end"
-            )
-        found.append(Chunk(fourcc, data[pos + 8 : pos + 8 + size]))
-        pos += 8 + size + (size & 1)
+    end = riff.form_end(data, b"WEBP", "WebP")
+    found = riff.parse_chunks(data, 12, end, kind="WebP", where="the file")
     if not found or not any(c.fourcc in IMAGE_CHUNKS for c in found):
         raise UserError("corrupt WebP: no image data chunk")
     return found
