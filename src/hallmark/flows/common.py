@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,17 +75,45 @@ def blocked(what: str, decision: Decision, **details: Any) -> ContentBlocked:
 def record_content(
     services: Services,
     tenant_id: str,
-    payload: dict[str, Any],
-    record: ContentRecord,
+    *,
+    flow: str,
+    content_id: str,
+    created_at: str,
     content: Content,
-) -> int:
-    """The flow's ledger entry and its content record, committed together; returns the seq."""
+    labels: tuple[str, ...],
+    classification: str,
+    decision: str,
+    jurisdictions: tuple[str, ...],
+    payload: dict[str, Any],
+    digest_key: str = "digest",
+) -> tuple[str, int]:
+    """Store the content, then commit the flow's ledger entry and its content record together.
+
+    The entry's payload gets the content id, the stored digest (under ``digest_key``) and the
+    labels written. Returns the digest and the entry's seq.
+    """
+    digest = services.media.put(content.data)
+    payload = {**payload, "content_id": content_id, digest_key: digest, "labels": list(labels)}
     with services.db.session() as session:
-        entry = services.ledger.append(session, record.flow, payload, tenant_id=tenant_id)
-        record.tenant_id, record.ledger_seq = tenant_id, entry.seq
-        record.medium, record.size = content.medium, len(content.data)
-        session.add(record)
-    return entry.seq
+        entry = services.ledger.append(session, flow, payload, tenant_id=tenant_id)
+        session.add(
+            ContentRecord(
+                id=content_id,
+                tenant_id=tenant_id,
+                flow=flow,
+                medium=content.medium,
+                media_type=content.media_type,
+                digest=digest,
+                size=len(content.data),
+                classification=classification,
+                decision=decision,
+                labels=json.dumps(list(labels)),
+                jurisdictions=",".join(jurisdictions),
+                ledger_seq=entry.seq,
+                created_at=created_at,
+            )
+        )
+    return digest, entry.seq
 
 
 def label_context(

@@ -6,7 +6,6 @@ the policy asks for a label no marker can write, and every refusal is itself a l
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +26,7 @@ from hallmark.mark.base import plan_labels
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
 from hallmark.store.media import digest_of
-from hallmark.store.models import ContentRecord, utcnow_iso
+from hallmark.store.models import utcnow_iso
 
 MAX_PROMPT_CHARS = 100_000
 
@@ -132,26 +131,21 @@ def run_create(services: Services, tenant_id: str, request: CreateRequest) -> Cr
     output, labels = label_or_refuse(
         services, tenant_id, "create.refused", base, output, plan, context
     )
-    digest = services.media.put(output.data)
-    payload = {
-        **base,
-        "content_id": content_id,
-        "output_digest": digest,
-        "labels": list(labels),
-        "screening": {"input": input_decision.to_dict(), "output": output_decision.to_dict()},
-    }
-    record = ContentRecord(
-        id=content_id,
+    screening = {"input": input_decision.to_dict(), "output": output_decision.to_dict()}
+    _, seq = record_content(
+        services,
+        tenant_id,
         flow="create",
-        media_type=output.media_type,
-        digest=digest,
+        content_id=content_id,
+        created_at=created_at,
+        content=output,
+        labels=labels,
         classification="confirmed",
         decision=output_decision.action,
-        labels=json.dumps(list(labels)),
-        jurisdictions=",".join(policy.jurisdictions),
-        created_at=created_at,
+        jurisdictions=policy.jurisdictions,
+        payload={**base, "screening": screening},
+        digest_key="output_digest",
     )
-    seq = record_content(services, tenant_id, payload, record, output)
     return CreateOutcome(
         content_id,
         output,

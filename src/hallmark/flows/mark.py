@@ -6,7 +6,6 @@ labelled copy goes to the media store and its ledger entry records which labels 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ from hallmark.media_types import medium_for, sniff
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
 from hallmark.store.media import digest_of
-from hallmark.store.models import ContentRecord, utcnow_iso
+from hallmark.store.models import utcnow_iso
 
 
 @dataclass(slots=True, frozen=True)
@@ -111,26 +110,19 @@ def run_mark(services: Services, tenant_id: str, request: MarkRequest) -> MarkOu
     content, labels = label_or_refuse(
         services, tenant_id, "mark.refused", base, content, plan, context
     )
-    digest = services.media.put(content.data)
-    payload = {
-        **base,
-        "content_id": content_id,
-        "digest": digest,
-        "labels": list(labels),
-        "screening": decision.to_dict(),
-    }
-    record = ContentRecord(
-        id=content_id,
+    digest, seq = record_content(
+        services,
+        tenant_id,
         flow="mark",
-        media_type=media_type,
-        digest=digest,
+        content_id=content_id,
+        created_at=created_at,
+        content=content,
+        labels=labels,
         classification="confirmed",
         decision=decision.action,
-        labels=json.dumps(list(labels)),
-        jurisdictions=",".join(policy.jurisdictions),
-        created_at=created_at,
+        jurisdictions=policy.jurisdictions,
+        payload={**base, "screening": decision.to_dict()},
     )
-    seq = record_content(services, tenant_id, payload, record, content)
     return MarkOutcome(
         content_id,
         content,

@@ -6,7 +6,6 @@ a later stage refuses it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ from hallmark.mark.base import (
 from hallmark.media_types import medium_for
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
-from hallmark.store.models import ContentRecord, utcnow_iso
+from hallmark.store.models import utcnow_iso
 
 
 def medium_of(media_type: str, *, inline_text: bool = False) -> Medium:
@@ -135,26 +134,19 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
         content, labels = label_or_refuse(
             services, tenant_id, "receive.refused", base, content, plan, context
         )
-    digest = services.media.put(content.data)
-    payload = {
-        **base,
-        "content_id": content_id,
-        "digest": digest,
-        "labels": list(labels),
-        "screening": decision.to_dict(),
-    }
-    record = ContentRecord(
-        id=content_id,
+    digest, seq = record_content(
+        services,
+        tenant_id,
         flow="receive",
-        media_type=request.media_type,
-        digest=digest,
+        content_id=content_id,
+        created_at=created_at,
+        content=content,
+        labels=labels,
         classification=classification,
         decision=decision.action,
-        labels=json.dumps(list(labels)),
-        jurisdictions=",".join(policy.jurisdictions),
-        created_at=created_at,
+        jurisdictions=policy.jurisdictions,
+        payload={**base, "screening": decision.to_dict()},
     )
-    seq = record_content(services, tenant_id, payload, record, content)
     return ReceiveOutcome(
         content_id,
         original_digest,
