@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help install system-packages run test test-sqlite test-postgres check bench clean
+.PHONY: help install system-packages run test test-sqlite test-postgres check bench train-screen clean
 
 help: ## Show this help
 	@echo 'Usage: make TARGET [PYTEST_ARGS=...]'
@@ -64,6 +64,9 @@ check: install ## Lint, format check and type check (ruff, mypy)
 
 bench: install ## Run the benchmarks (python -m bench)
 	$(BIN)/python -m bench
+
+train-screen: install ## Train the classifier screen's models from ../shared/data (SCREEN_DATA_DIR to change)
+	$(BIN)/python scripts/train_screen.py
 
 clean: ## Remove .venv, caches and build/test output
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist test-artifacts src/*.egg-info

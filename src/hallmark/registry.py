@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from hallmark.jobs.kinds import JobKind
     from hallmark.mark.base import Inspector, Marker
     from hallmark.screen.base import Screen
+    from hallmark.speech.base import TextToSpeech
 
 T = TypeVar("T")
 
@@ -64,10 +65,13 @@ class Components:
     inspectors: Registry[Inspector] = field(default_factory=lambda: Registry("inspector"))
     engines: Registry[Engine] = field(default_factory=lambda: Registry("engine"))
     job_kinds: Registry[JobKind] = field(default_factory=lambda: Registry("job kind"))
+    voices: Registry[TextToSpeech] = field(default_factory=lambda: Registry("voice"))
 
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.screen.lexicon",
+    "hallmark.screen.classifier",
+    "hallmark.speech.piper",
     "hallmark.mark.explicit_text",
     "hallmark.mark.inspect_text",
     "hallmark.mark.inspect_image_text",

@@ -7,9 +7,13 @@ Settings are passed explicitly to what needs them: there is no global instance.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AudioNotice = Literal["auto", "cue", "spoken"]
+ClassifierMode = Literal["off", "flag", "block"]
 
 
 def _default_home() -> Path:
@@ -37,6 +41,23 @@ class Settings(BaseSettings):
         default=None,
         description="Extra folder of jurisdiction TOML files, read beside the built-in ones.",
     )
+    lexicon_files: str = Field(
+        default="",
+        description="Comma-separated lexicon files (term<TAB>category<TAB>severity, or "
+        "phrase<TAB>allow) screened beside the built-in lexicon.",
+    )
+    screen_classifier: ClassifierMode = Field(
+        default="flag",
+        description="The classifier screen (small models shipped with hallmark) beside the "
+        "lexicon: `flag` records its hits for review but never blocks on them alone, `block` "
+        "lets a confident hit block, `off` turns it off.",
+    )
+    classifier_thresholds: str = Field(
+        default="",
+        description="Comma-separated model=score pairs that override the score (0 to 1) at "
+        "which a classifier model's hit counts as likely harmful, e.g. `en_harmful=0.8`; unset "
+        "keeps the thresholds chosen on validation data.",
+    )
     ledger_retention_days: int = Field(
         default=400,
         ge=1,
@@ -60,6 +81,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1, description="Largest upload the API accepts, in bytes."
     )
+    max_screen_chars: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Longest text `hallmark screen` and POST /v1/screen screen at once, in "
+        "characters: an inline text, a text file's text or one line of a batch.",
+    )
     inspect_rate_per_minute: int = Field(
         default=30,
         ge=0,
@@ -69,7 +96,7 @@ class Settings(BaseSettings):
     plugins: str = Field(
         default="",
         description="Comma-separated Python modules whose register(components) adds engines, "
-        "screens, markers, inspectors or job kinds.",
+        "screens, markers, inspectors, job kinds or voices.",
     )
     c2pa_cert_chain: Path | None = Field(
         default=None,
@@ -82,11 +109,23 @@ class Settings(BaseSettings):
         description="PEM private key of the C2PA signing certificate in HALLMARK_C2PA_CERT_CHAIN "
         "(EC P-256/P-384/P-521, Ed25519 or RSA).",
     )
+    audio_notice: AudioNotice = Field(
+        default="auto",
+        description="Explicit label of audio: `spoken` says the AI notice in words, `cue` plays "
+        "the GB 45438 rhythm cue, `auto` speaks when a registered voice speaks the label's "
+        "language and plays the cue otherwise.",
+    )
     session_secret: str | None = Field(
         default=None,
         description="Secret that signs web UI session cookies; unset means a random one kept "
         "in HOME/keys.",
     )
+
+    @field_validator("classifier_thresholds", mode="after")
+    @classmethod
+    def _check_thresholds(cls, value: str) -> str:
+        _threshold_pairs(value)
+        return value
 
     @field_validator("home", mode="after")
     @classmethod
@@ -112,6 +151,30 @@ class Settings(BaseSettings):
 
     def plugin_modules(self) -> list[str]:
         return [name.strip() for name in self.plugins.split(",") if name.strip()]
+
+    def lexicon_paths(self) -> list[Path]:
+        names = [name.strip() for name in self.lexicon_files.split(",")]
+        return [Path(name).expanduser() for name in names if name]
+
+    def classifier_threshold_overrides(self) -> dict[str, float]:
+        """``classifier_thresholds`` as model name -> score."""
+        return _threshold_pairs(self.classifier_thresholds)
+
+
+def _threshold_pairs(value: str) -> dict[str, float]:
+    pairs: dict[str, float] = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        name, sep, score = item.partition("=")
+        try:
+            number = float(score)
+        except ValueError:
+            number = -1.0
+        if not sep or not name.strip() or not 0.0 <= number <= 1.0:
+            raise ValueError(f"expected model=score with a score from 0 to 1, found {item!r}")
+        pairs[name.strip()] = number
+    return pairs
 
 
 def load_settings() -> Settings:

@@ -90,6 +90,37 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], int, str]] = [
         "unknown_jurisdiction",
     ),
     ("POST", "/v1/mark", {"files": {"file": ("a.bin", BINARY, "image/png")}}, 400, "bad_request"),
+    ("POST", "/v1/screen", {"json": {"text": ""}}, 422, "validation_error"),
+    ("POST", "/v1/screen", {"json": {"text": " "}}, 400, "bad_request"),
+    (
+        "POST",
+        "/v1/screen",
+        {"json": {"text": "hi", "jurisdictions": "cn,mars"}},
+        400,
+        "unknown_jurisdiction",
+    ),
+    (
+        "POST",
+        "/v1/screen",
+        {"content": b'{"text": ', "headers": {"content-type": "application/json"}},
+        422,
+        "validation_error",
+    ),
+    ("POST", "/v1/screen/file", {"data": {"jurisdictions": "cn"}}, 422, "validation_error"),
+    (
+        "POST",
+        "/v1/screen/file",
+        {"files": {"file": ("a.bin", BINARY, "application/octet-stream")}},
+        400,
+        "bad_request",
+    ),
+    (
+        "POST",
+        "/v1/screen/file",
+        {"files": {"file": ("a.txt", b"hi", "text/plain")}, "data": {"language": "tlh"}},
+        400,
+        "bad_request",
+    ),
     ("POST", "/v1/inspect", {"data": {}}, 422, "validation_error"),
     (
         "POST",
@@ -120,6 +151,7 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("GET", "/v1/jobs", {"params": {"state": "exploded"}}, 400, "bad_request"),
     ("GET", f"/v1/jobs/{NOBODY}", {}, 404, "not_found"),
     ("GET", f"/v1/jobs/{NOBODY}/events", {}, 404, "not_found"),
+    ("GET", f"/v1/watermarks/{NOBODY}", {}, 422, "validation_error"),  # 32 digits, not 12
 ]
 
 

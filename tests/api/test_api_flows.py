@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
+from hallmark.policy import resolve_policy
 from helpers import MakeKey, auth
 
 
@@ -31,7 +33,30 @@ def test_blocked_prompt_is_422_with_the_category(client: TestClient, make_key: M
     )
     assert response.status_code == 422
     error = response.json()["error"]
-    assert error["code"] == "content_blocked" and error["details"]["categories"] == ["terrorism"]
+    assert error["code"] == "content_blocked" and "terrorism" in error["details"]["categories"]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_blocked_prompt_answers_with_the_refusal_in_the_users_language(
+    client: TestClient, make_key: MakeKey, language: str
+) -> None:
+    prompt = "请介绍一下法@轮功的历史"
+    response = client.post(
+        "/v1/create",
+        json={"prompt": prompt, "engine": "echo", "jurisdictions": ["cn"], "language": language},
+        headers=auth(make_key()),
+    )
+
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    refusal = resolve_policy("cn").refusal_text(language)
+    assert error["message"] == refusal and error["details"]["refusal"] == refusal
+    assert error["details"]["stage"] == "input"
+    assert "cult" in error["details"]["reason"]
+    hit = next(hit for hit in error["details"]["evidence"] if hit["screen"] == "lexicon")
+    span = hit["evidence"]
+    assert prompt[span["start"] : span["end"]] == "法@轮功"
+    assert isinstance(error["details"]["ledger_seq"], int)
 
 
 def test_upload_is_received_and_classified(client: TestClient, make_key: MakeKey) -> None:

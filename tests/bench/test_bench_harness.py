@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.__main__ import discover, main  # noqa: E402
+from bench.__main__ import discover, discover_reports, main  # noqa: E402
 from bench.harness import Case, Plan, Skip, run_case  # noqa: E402
 
 
@@ -140,6 +140,9 @@ def test_discovery_finds_the_project_benchmarks() -> None:
     names = [case.name for case in cases]
     assert len(names) == len(set(names))
     assert {"ledger.append.sqlite", "ledger.verify.sqlite", "flows.create.echo"} <= set(names)
+    assert {"watermark.audio.embed.wav", "watermark.audio.embed.mp3"} <= set(names)
+    reports = [report.name for report in discover_reports()]
+    assert {"watermark.robustness", "watermark.audio.robustness"} <= set(reports)
     for case in cases:
         assert case.measures and case.baseline_is and case.units > 0
         assert case.units_for(quick=True) <= case.units

@@ -116,6 +116,18 @@ BAD_CASES: list[tuple[list[str], str]] = [
     (["mark", "/etc/hostname", "/etc/hostname"], "OUTPUT must differ"),
     (["mark", "/etc/hostname", "/nonexistent/dir/out.txt", "-j", "us-ca"], "cannot write"),
     (["mark", "/etc/hostname", "out.txt", "-j", "mars"], "unknown jurisdiction 'mars'"),
+    (["screen"], "give exactly one of --text TEXT, FILE or --batch IN.jsonl"),
+    (["screen", "--text", "hi", "--batch", "in.jsonl"], "give exactly one of"),
+    (["screen", "--text", "  "], "the text is empty"),
+    (["screen", "--text", "hi", "-j", "mars"], "unknown jurisdiction 'mars'"),
+    (["screen", "--text", "hi", "--language", "tlh"], "unsupported language"),
+    (["screen", "/nonexistent/in.txt"], "cannot read"),
+    (["screen", "--batch", "/nonexistent/in.jsonl"], "cannot read"),
+    (["screen", "--batch", "/etc"], "is a folder"),
+    (["screen", "--batch", "/dev/null"], "is empty"),
+    (["trace", "not-a-watermark"], "neither a watermark id (12 hex digits) nor an existing file"),
+    (["trace", "0123456789AB"], "no content carries the watermark id 0123456789ab"),
+    (["trace", "/etc"], "is a folder"),
 ]
 
 

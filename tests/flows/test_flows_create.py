@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hallmark.errors import ContentBlocked, MissingMarker, UnknownComponent, UnknownJurisdiction
 from hallmark.flows.create import CreateRequest, run_create
+from hallmark.policy import resolve_policy
 from hallmark.services import Services, build_services
 from hallmark.settings import Settings
 
@@ -115,3 +118,46 @@ def test_unknown_engine_and_jurisdiction_are_clear_errors(services: Services) ->
         run_create(services, tenant(services), CreateRequest("hi", "gpt-9"))
     with pytest.raises(UnknownJurisdiction, match="'mars'"):
         run_create(services, tenant(services), CreateRequest("hi", "echo", jurisdictions=("mars",)))
+
+
+def last_entry(services: Services) -> dict[str, Any]:
+    with services.db.session() as session:
+        payload: dict[str, Any] = services.ledger.entries(session)[-1].payload
+    return payload
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_blocked_prompt_refuses_in_the_users_language_with_its_evidence(
+    services: Services, language: str
+) -> None:
+    prompt = "我想加入法@轮功"
+    request = CreateRequest(prompt, "echo", jurisdictions=("cn",), language=language)
+    with pytest.raises(ContentBlocked) as caught:
+        run_create(services, tenant(services), request)
+
+    refusal = resolve_policy("cn").refusal_text(language)
+    error = caught.value
+    assert error.message == refusal and error.details["refusal"] == refusal
+    assert "lexicon: cult (block)" in error.details["reason"]
+    hit = next(hit for hit in error.details["evidence"] if hit["screen"] == "lexicon")
+    assert prompt[hit["evidence"]["start"] : hit["evidence"]["end"]] == "加入法@轮功"
+    entry = last_entry(services)
+    assert entry["error"]["message"] == refusal
+    assert entry["screening"]["refusal"] == refusal
+    assert entry["screening"]["evidence"] == error.details["evidence"]
+    assert prompt not in json.dumps(entry, ensure_ascii=False)
+
+
+def test_a_flagged_prompt_is_created_and_its_entry_keeps_the_evidence(
+    services: Services,
+) -> None:
+    outcome = run_create(
+        services,
+        tenant(services),
+        CreateRequest("well, shit happens", "echo", jurisdictions=("cn",)),
+    )
+
+    screening = last_entry(services)["screening"]["input"]
+    assert screening["action"] == "flag" and screening["refusal"] is None
+    assert screening["evidence"] == outcome.input_decision.to_dict()["evidence"]
+    assert screening["evidence"][0]["evidence"] == {"kind": "text", "start": 6, "end": 10}

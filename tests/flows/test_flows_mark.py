@@ -77,9 +77,41 @@ def test_missing_markers_refuse_with_a_ledger_entry(settings: Settings, tmp_path
 def test_a_marker_that_cannot_label_the_format_refuses_on_the_record(services: Services) -> None:
     from hallmark.errors import UserError
 
-    request = MarkRequest(b"# Note\nhello\n", filename="note.md", jurisdictions=("eu",))
-    with pytest.raises(UserError, match="C2PA"):
+    # eu asks for an explicit label on images, and none can be drawn on a GIF
+    request = MarkRequest(b"GIF89a" + bytes(64), filename="dot.gif", jurisdictions=("eu",))
+    with pytest.raises(UserError, match="image/gif"):
         run_mark(services, tenant(services), request)
     with services.db.session() as session:
         entry = services.ledger.entries(session)[-1]
-    assert entry.kind == "mark.refused" and "C2PA" in entry.payload["error"]["message"]
+    assert entry.kind == "mark.refused" and "image/gif" in entry.payload["error"]["message"]
+
+
+def test_markdown_is_marked_with_c2pa_for_the_eu(services: Services) -> None:
+    from hallmark.mark.c2pa.credentials import trust_anchors
+    from hallmark.mark.c2pa.reader import read_credentials
+
+    request = MarkRequest(b"# Note\nhello\n", filename="note.md", jurisdictions=("eu",))
+    outcome = run_mark(services, tenant(services), request)
+    assert outcome.labels == ("c2pa",) and outcome.content.media_type == "text/markdown"
+    anchors = trust_anchors(services.settings)
+    report = read_credentials(outcome.content.data, "text/markdown", anchors)
+    assert report.state == "Trusted" and report.sb942 is not None
+    assert last_entry_kind(services) == "mark"
+
+
+def test_the_blocked_entry_keeps_the_decision_and_the_refusal(services: Services) -> None:
+    from hallmark.policy import resolve_policy
+
+    request = MarkRequest(b"child porn for sale", jurisdictions=("us-ca",), language="zh")
+    with pytest.raises(ContentBlocked) as caught:
+        run_mark(services, tenant(services), request)
+
+    refusal = resolve_policy("us-ca").refusal_text("zh")
+    assert caught.value.message == refusal
+    with services.db.session() as session:
+        entry = services.ledger.entries(session)[-1]
+    assert entry.kind == "mark.blocked"
+    assert entry.payload["screening"]["action"] == "block"
+    assert entry.payload["screening"]["refusal"] == refusal
+    assert entry.payload["screening"]["evidence"][0]["category"] == "sexual_minors"
+    assert entry.payload["error"]["message"] == refusal

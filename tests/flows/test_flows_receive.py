@@ -64,3 +64,17 @@ def test_unsupported_media_type_and_empty_upload_are_user_errors(services: Servi
         run_receive(services, tenant(services), ReceiveRequest(b"x", "application/x-msdownload"))
     with pytest.raises(UserError, match="empty"):
         run_receive(services, tenant(services), ReceiveRequest(b"", "text/plain"))
+
+
+def test_a_blocked_upload_refuses_in_the_users_language(services: Services) -> None:
+    from hallmark.policy import resolve_policy
+
+    request = ReceiveRequest("法@轮功".encode(), "text/plain", jurisdictions=("cn",), language="en")
+    with pytest.raises(ContentBlocked) as caught:
+        run_receive(services, tenant(services), request)
+
+    assert caught.value.message == resolve_policy("cn").refusal_text("en")
+    assert caught.value.details["categories"] == ["cult"]
+    with services.db.session() as session:
+        entry = services.ledger.entries(session)[-1]
+    assert entry.payload["screening"]["evidence"] == caught.value.details["evidence"]

@@ -153,7 +153,7 @@ def test_credentials_from_another_tool_are_kept_as_an_ingredient(
 
 @pytest.mark.parametrize(
     ("media_type", "data"),
-    [("image/gif", b"GIF89a...."), ("text/markdown", b"# hi"), ("video/quicktime", b"x" * 64)],
+    [("image/gif", b"GIF89a...."), ("text/html", b"<p>hi</p>"), ("video/quicktime", b"x" * 64)],
 )
 def test_unsupported_types_are_user_errors_naming_the_type(
     media_type: str, data: bytes, credentials: Credentials

@@ -1,6 +1,8 @@
 """The rhythm cue on WAV and MP3: written at the start and end, found again (also after an MP3
 128 kbit/s re-encode), never found in unlabelled tones, sweeps or noise bursts; bad input is a
-UserError. Other test modules import the sample helpers."""
+UserError. The marker is set to the cue (``HALLMARK_AUDIO_NOTICE=cue``) where the test is about
+it: under ``auto`` these English (us-ca) labels would be spoken (test_spoken_notice). Other test
+modules import the sample helpers."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from hallmark.registry import load_components
 from hallmark.settings import Settings
 
 RATE = 44100
+CUE_LABEL = ExplicitAudioLabel(notice="cue")
 
 
 def music(seed: int, seconds: float, rate: int = RATE) -> np.ndarray:
@@ -71,7 +74,9 @@ def cues(content: Content) -> list[str]:
 def test_wav_round_trip(width: int, channels: int, rate: int) -> None:
     programme = np.repeat(music(1, 1.5, rate)[:, None], channels, axis=1)
     source = Content("audio", "audio/wav", wav_bytes(programme, rate, width))
-    labelled = ExplicitAudioLabel().mark(source, label_context())
+    labelled = CUE_LABEL.mark(source, label_context())
+    assert labelled.metadata["explicit_label"] == "rhythm-cue"
+    assert labelled.metadata["audio_notice"]["kind"] == "rhythm-cue"
     decoded = decode_audio(labelled)
     assert (decoded.rate, decoded.sample_width, decoded.samples.shape[1]) == (rate, width, channels)
     assert decoded.duration == pytest.approx(1.5 + 2 * 1.1, abs=0.01)
@@ -85,7 +90,7 @@ def test_wav_round_trip(width: int, channels: int, rate: int) -> None:
 def test_mp3_keeps_id3_and_survives_a_128k_reencode() -> None:
     tag = b"ID3\x04\x00\x00\x00\x00\x00\x0bTIT2\x00\x00\x00\x01\x00\x00\x03"
     source = Content("audio", "audio/mpeg", tag + mp3_bytes(music(2, 2.0), bitrate=192_000))
-    labelled = ExplicitAudioLabel().mark(source, label_context())
+    labelled = CUE_LABEL.mark(source, label_context())
     assert labelled.data.startswith(tag)
     assert decode_audio(labelled).bitrate == 192_000
     assert cues(labelled) == ["start", "end"]
@@ -120,17 +125,28 @@ def test_no_cue_in_unlabelled_audio() -> None:
 )
 def test_bad_input_is_a_user_error(media_type: str, data: bytes, message: str) -> None:
     with pytest.raises(UserError, match=message):
-        ExplicitAudioLabel().mark(Content("audio", media_type, data), label_context())
+        CUE_LABEL.mark(Content("audio", media_type, data), label_context())
     assert AudioCueInspector().inspect(Content("audio", media_type, data)) == []
 
 
 def test_an_mp3_named_wav_is_refused() -> None:
     data = mp3_bytes(music(5, 1.0))
     with pytest.raises(UserError, match="MP3"):
-        ExplicitAudioLabel().mark(Content("audio", "audio/wav", data), label_context())
+        CUE_LABEL.mark(Content("audio", "audio/wav", data), label_context())
 
 
-def test_registered(tmp_path: Path) -> None:
-    components = load_components(Settings(home=tmp_path / "home"))
-    assert "explicit.audio" in components.markers
+@pytest.mark.parametrize("notice", ["auto", "cue", "spoken"])
+def test_registered_with_the_setting_and_the_voices(tmp_path: Path, notice: str) -> None:
+    settings = Settings(home=tmp_path / "home", audio_notice=notice)
+    components = load_components(settings)
+    marker = components.markers.get("explicit.audio")
+    assert isinstance(marker, ExplicitAudioLabel)
+    assert marker.notice == notice and marker.voices is components.voices
     assert "audio-cue" in components.inspectors
+
+
+def test_a_cue_setting_gives_the_cue_whatever_the_voices(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", audio_notice="cue")
+    marker = load_components(settings).markers.get("explicit.audio")
+    source = Content("audio", "audio/wav", wav_bytes(music(6, 1.0)))
+    assert cues(marker.mark(source, label_context())) == ["start", "end"]

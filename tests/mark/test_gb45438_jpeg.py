@@ -22,8 +22,15 @@ from test_gb45438_support import (
 
 from hallmark.content import Content
 from hallmark.errors import UserError
-from hallmark.mark.gb45438 import GB45438Inspector, KeyStore
-from hallmark.mark.gb45438.jpeg import XMP_HEADER, layout
+from hallmark.mark.gb45438 import AIGCFields, GB45438Inspector, KeyStore, format_for
+from hallmark.mark.gb45438.jpeg import (
+    XMP_HEADER,
+    JpegFile,
+    content_digest,
+    layout,
+    read,
+    write,
+)
 
 JPEG = "image/jpeg"
 COMMENT = json.dumps({"AIGC": {"Label": "1", "ContentProducer": FOREIGN, "ProduceID": "u1"}})
@@ -143,3 +150,17 @@ def test_broken_or_misnamed_files_are_user_errors(
 def test_an_empty_file_is_a_user_error(keys: KeyStore) -> None:
     with pytest.raises(UserError, match="empty"):
         label(b"", JPEG, keys)
+
+
+def test_a_jpeg_parsed_once_reads_digests_and_writes_as_the_module_functions_do(
+    keys: KeyStore,
+) -> None:
+    labelled, _ = label(with_exif(), JPEG, keys)
+    found = format_for(JPEG, labelled)
+    assert found is not None
+    container = found.open(labelled)
+    assert isinstance(container, JpegFile)
+    assert container.read() == read(labelled)
+    assert container.content_digest() == content_digest(labelled) == content_digest(with_exif())
+    relabelled = AIGCFields(Label="2", ContentProducer=FOREIGN, ProduceID="u2")
+    assert container.write(relabelled) == write(labelled, relabelled)

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hallmark.mark.gb45438 import AIGCFields, read_xmp, write_xmp
-from hallmark.mark.gb45438.xmp import NS_TC260, XMPError, parse_packet
+from hallmark.mark.gb45438.xmp import NS_RDF, NS_TC260, XMPError, parse_packet
 
 FIELDS = AIGCFields(ContentProducer="001191110102MACQD9K64010000", ProduceID='a"b<c>&d')
 JSON = FIELDS.to_json()
@@ -89,3 +89,12 @@ def test_a_value_that_is_not_a_label_is_reported_with_its_error() -> None:
     [found] = read_xmp(packet)
     assert found.fields is None and found.raw == "not json" and found.error
     ET.fromstring(packet.decode().split("?>", 1)[1].rsplit("<?", 1)[0])  # still valid XML
+
+
+def test_a_new_packet_is_what_adding_the_label_to_an_empty_packet_gives() -> None:
+    empty = (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{NS_RDF}">'
+        '<rdf:Description rdf:about=""/></rdf:RDF></x:xmpmeta>'
+    )
+    for value in (JSON, 'tab\tquote"<&>\n中文', ""):
+        assert write_xmp(value) == write_xmp(value, empty)

@@ -19,13 +19,21 @@ from test_watermark_support import (
     label_context,
     new_key,
     new_payload,
+    psnr,
     scene_bytes,
 )
 
 from hallmark.content import Content
 from hallmark.errors import UserError
 from hallmark.mark.base import inspect_all
-from hallmark.mark.watermark import KeyStore, WatermarkInspector, detect, embed, watermark_id
+from hallmark.mark.watermark import (
+    KeyStore,
+    WatermarkInspector,
+    detect,
+    embed,
+    raster,
+    watermark_id,
+)
 from hallmark.mark.watermark.attacks import synthetic_scene
 from hallmark.mark.watermark.raster import ImageTooLarge
 from hallmark.registry import load_components
@@ -239,3 +247,25 @@ def test_inspector_ignores_media_it_does_not_read(tmp_path: Path) -> None:
     assert inspector.inspect(Content("image", "image/gif", b"GIF89a")) == []
     pixels = np.zeros((64, 64), dtype=np.uint8)
     assert inspector.inspect(Content("image", "image/png", encoded(Image.fromarray(pixels)))) == []
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_the_recorded_psnr_is_that_of_the_pixels_written(mode: str, tmp_path: Path) -> None:
+    pixels = np.array(scene(mode))
+    pixels[:48], pixels[-48:] = 255, 0  # where rounding and clipping change the mark
+    source = Image.fromarray(pixels, mode)
+    key = new_key(tmp_path)
+    result = embed(encoded(source, "png"), "image/png", new_payload(key), key)
+    assert abs(psnr(source, decoded(result.data)) - result.psnr) < 0.01
+
+
+def test_a_colour_jpeg_is_marked_in_its_luminance_alone(tmp_path: Path) -> None:
+    picture = raster.decode(encoded(scene(), "jpeg"), "image/jpeg")
+    before = np.array(picture.image.convert("YCbCr"))
+    delta = np.random.default_rng(3).normal(0.0, 6.0, before.shape[:2]).astype(np.float32)
+    expected = np.clip(before[..., 0] + np.rint(delta), 0, 255)
+    marked, mse = picture.add_luma(delta.copy())
+    after = np.array(marked.convert("YCbCr"))
+    assert np.array_equal(after[..., 1:], before[..., 1:])
+    assert np.array_equal(after[..., 0], expected)
+    assert mse == pytest.approx(np.mean((expected - before[..., 0]) ** 2), rel=1e-4)

@@ -1,6 +1,7 @@
 """The video watermark: the image watermark's payload in every frame of an MP4 or MOV, read
 back exactly from a few frames after a CRF 28 re-encode and a half-size downscale; nothing
-found on unmarked clips; audio copied, rotation kept; bad input is a UserError."""
+found on unmarked clips; audio too short for the audio mark copied, rotation kept; bad input is
+a UserError. (The audio track's mark: test_watermark_video_audio.)"""
 
 from __future__ import annotations
 
@@ -112,9 +113,11 @@ def test_marker_and_inspector(marked: tuple[Path, Path], tmp_path: Path) -> None
     out = VideoWatermarkMarker(keys).mark(content, label_context())
     record = out.metadata["watermark"]
     assert record["frames"] == 20 and record["algorithm"] == "hallmark-tiles-video-v1"
+    assert record["tracks"] == ["video"] and "at least 3 s" in record["audio_unmarked"]
     findings = VideoWatermarkInspector(keys).inspect(out)
     assert [f.scheme for f in findings] == ["watermark"] and findings[0].kind == "trace"
     assert findings[0].detail["payload"] == record["payload"]
+    assert findings[0].detail["track"] == "video"
     assert VideoWatermarkInspector(keys).inspect(Content("video", "video/mp4", b"junk")) == []
 
 

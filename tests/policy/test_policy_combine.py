@@ -203,7 +203,9 @@ def test_all_three_builtins_combine_to_the_strictest_rules() -> None:
 
     assert policy.jurisdictions == ("cn", "eu", "us-ca")
     assert policy.action_for("hate") == "block"
-    assert policy.action_for("self_harm") == "flag"
+    assert policy.action_for("self_harm") == "block"
+    assert policy.action_for("profanity") == "flag"
+    assert policy.action_for("gambling") == "block"
     assert policy.retention.min_days == 184
     assert policy.complaints["ncii"].hours == 48
     assert policy.minors.required
@@ -222,3 +224,27 @@ def test_combine_does_not_change_its_inputs() -> None:
     combine([cn, load_jurisdiction("eu")])
 
     assert cn.model_dump() == before
+
+
+def test_refusal_comes_from_the_first_jurisdiction_listed_per_language() -> None:
+    a = jurisdiction(
+        "a", refusal={"en": "No.", "zh": "不行。"}, refusal_source={"jurisdiction": "a", "ref": "r"}
+    )
+    b = jurisdiction(
+        "b", refusal={"en": "Nope.", "fr": "Non."}, refusal_source={"jurisdiction": "b", "ref": "r"}
+    )
+
+    policy = combine([a, b])
+
+    assert policy.refusal == {"en": "No.", "zh": "不行。", "fr": "Non."}
+    assert [c.jurisdiction for c in policy.refusal_sources] == ["a", "b"]
+    assert policy.refusal_text("fr") == "Non."
+    assert policy.refusal_text("de") == "No."
+
+
+def test_without_a_worded_refusal_the_policy_refuses_in_hallmarks_words() -> None:
+    policy = combine([jurisdiction("a")])
+
+    assert policy.refusal == {}
+    assert policy.refusal_text("en") == "Sorry, I can't help with this request."
+    assert policy.refusal_text("zh") == "抱歉，无法协助处理此请求。"

@@ -159,6 +159,12 @@ def test_an_empty_citation_is_a_policy_file_error(tmp_path: Path) -> None:
         ("min_days = 10", "min_days = -1", "retention.min_days"),
         ('language = "en"', 'language = "en"\nlanguages = ["en"]', "languages"),
         ('en = "AI made"', 'fr = "IA"', "needs an 'en' entry"),
+        ("[complaints]", '[refusal]\nen = "No."\n\n[complaints]', "refusal needs a refusal_source"),
+        (
+            "[complaints]",
+            '[refusal]\nzh = "不行"\n\n[complaints]',
+            "refusal needs an 'en' entry",
+        ),
     ],
 )
 def test_invalid_values_are_policy_file_errors_naming_the_field(

@@ -273,3 +273,32 @@ def test_sizes_read_plainly() -> None:
     assert _size(900) == "900 bytes"
     assert _size(1536) == "1.5 KiB (1,536 bytes)"
     assert _size(5 * 1024 * 1024) == "5.0 MiB (5,242,880 bytes)"
+
+
+def test_a_watermark_of_ours_shows_its_ledger_record(
+    client: TestClient, services: Services
+) -> None:
+    import io
+
+    from hallmark.accounts.service import ensure_tenant
+    from hallmark.flows.mark import MarkRequest, run_mark
+    from hallmark.mark.watermark.attacks import synthetic_scene
+
+    buffer = io.BytesIO()
+    synthetic_scene(6, 320, 256).save(buffer, "PNG")
+    with services.db.session() as session:
+        tenant_id = ensure_tenant(session, services.ledger, "acme").id
+    request = MarkRequest(buffer.getvalue(), jurisdictions=("cn",), explicit=False)
+    made = run_mark(services, tenant_id, request)
+
+    response = client.post(
+        "/ui/inspect",
+        files=[upload("made.png", made.content.data, "image/png"), upload("plain.txt", b"x")],
+    )
+    marked, plain = cards(response.text)
+    found = re.search(r'data-field="provenance">.*?</section>', marked, re.DOTALL)
+    assert found is not None, marked
+    assert f'<th scope="row">Content</th><td>{made.content_id}</td>' in found.group(0)
+    assert f'<th scope="row">Ledger entry</th><td>{made.ledger_seq}</td>' in found.group(0)
+    assert "acme" not in marked and tenant_id not in marked
+    assert 'data-field="provenance"' not in plain

@@ -23,6 +23,8 @@ from hallmark.api.routes import (
     mark,
     policy,
     receive,
+    screen,
+    watermarks,
 )
 from hallmark.jobs.worker import Worker
 from hallmark.services import Services, build_services
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or build_services(settings)
+        for member in app.state.services.components.screens:
+            member.prepare()  # compile lexicons now, not on the first request
         worker = None
         if settings.worker_threads > 0:
             worker = Worker(app.state.services, settings.worker_threads, settings.job_poll_seconds)
@@ -81,7 +85,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_error_handlers(app)
     app.state.inspect_limiter = RateLimiter(settings.inspect_rate_per_minute)
-    for module in (health, policy, keys, create, receive, mark, contents, ledger, jobs):
+    routers = (
+        health,
+        policy,
+        keys,
+        create,
+        receive,
+        mark,
+        screen,
+        contents,
+        ledger,
+        jobs,
+        watermarks,
+    )
+    for module in routers:
         app.include_router(module.router)
     web.mount(app)
     return app

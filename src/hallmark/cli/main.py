@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -17,6 +18,10 @@ from rich.table import Table
 from hallmark.errors import HallmarkError, UserError
 from hallmark.services import Services, build_services
 from hallmark.settings import load_settings
+
+if TYPE_CHECKING:
+    from hallmark.flows.screen import ScreenOutcome
+    from hallmark.trace import Traced
 
 app = typer.Typer(
     name="hallmark",
@@ -429,14 +434,18 @@ def inspect(
 
     from hallmark.mark.report import inspect_bytes
     from hallmark.registry import load_components
+    from hallmark.trace import open_existing, with_provenance
 
-    components = load_components(load_settings())
+    settings = load_settings()
+    components = load_components(settings)
+    db = open_existing(settings)  # resolves watermarks to this hallmark's records, if any
 
     def one(path: Path) -> dict[str, Any]:
         try:
-            return inspect_bytes(components, _read_file(path), filename=str(path), quick=quick)
+            report = inspect_bytes(components, _read_file(path), filename=str(path), quick=quick)
         except HallmarkError as exc:
             return {"file": str(path), **exc.to_dict()}
+        return with_provenance(db, report)
 
     reports: list[dict[str, Any]] = []
     with (
@@ -449,6 +458,8 @@ def inspect(
         for report in pool.map(one, files):
             reports.append(report)
             progress.advance(task)
+    if db is not None:
+        db.dispose()
     if as_json:
         for report in reports:
             sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
@@ -458,6 +469,7 @@ def inspect(
             if "error" in report:
                 table.add_row(report["file"], "", "error", report["error"]["message"])
                 continue
+            found = report["provenance"]
             table.add_row(
                 report["file"],
                 report["media_type"],
@@ -465,11 +477,260 @@ def inspect(
                 "yes" if report["explicit"] else "",
                 "yes" if report["gb45438"] else "",
                 str((report["c2pa"] or {}).get("state", "")),
-                "yes" if report["watermark"] else "",
+                f"ledger entry {found['ledger_seq']}"
+                if found
+                else ("yes" if report["watermark"] else ""),
             )
         out.print(table)
     if any("error" in report for report in reports):
         raise typer.Exit(2)
+
+
+@app.command()
+def screen(
+    file: Annotated[
+        Path | None, typer.Argument(metavar="FILE", help="A file to screen.", show_default=False)
+    ] = None,
+    text: Annotated[str | None, typer.Option("--text", help="A text to screen.")] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            "--batch",
+            metavar="IN.jsonl",
+            help='JSON Lines, one {"text": ...} a line; one decision a line out, in order.',
+        ),
+    ] = None,
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option("--jurisdiction", "-j", help="e.g. cn,eu,us-ca (default: the tenant's)."),
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="zh or en: the refusal's language.")] = None,
+    tenant: Annotated[str, typer.Option(help="Tenant to act as.")] = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
+) -> None:
+    """Screen a text (--text), a FILE or a batch (--batch) and record each call in the ledger.
+
+    Prints the action (allow, flag or block), the categories, the evidence (the term, where it
+    is in the text, its category) and, when blocked, the policy's refusal in the user's language.
+    A batch always writes JSON: one decision a line to stdout, in input order; a bad line gets
+    {"line": N, "error": {...}} and the rest are still screened.
+
+    Exit status: 0 when allowed or flagged, 1 when blocked, 2 for bad input. For a batch: 2 when
+    any line is bad, else 1 when any line is blocked, else 0.
+    """
+    from hallmark.accounts.service import ensure_tenant
+    from hallmark.flows.screen import ScreenRequest, run_screen
+    from hallmark.policy import parse_codes
+
+    if sum(given is not None for given in (text, file, batch)) != 1:
+        raise UserError("give exactly one of --text TEXT, FILE or --batch IN.jsonl")
+    codes = tuple(parse_codes(jurisdiction)) if jurisdiction else None
+    data = _read_file(file) if file is not None else None
+    lines = _open_batch(batch) if batch is not None else None
+    services = _services()
+    with services.db.session() as session:
+        tenant_id = ensure_tenant(session, services.ledger, tenant).id
+    if lines is not None:
+        assert batch is not None
+        with lines:
+            raise typer.Exit(_screen_batch(services, tenant_id, batch.name, lines, codes, language))
+    outcome = run_screen(
+        services,
+        tenant_id,
+        ScreenRequest(
+            text=text,
+            data=data,
+            filename=file.name if file is not None else None,
+            jurisdictions=codes,
+            language=language,
+        ),
+    )
+    if as_json:
+        _print_json(outcome.to_dict())
+    else:
+        shown = text if text is not None else (data or b"").decode("utf-8", errors="replace")
+        _print_decision(outcome, shown)
+    if outcome.decision.action == "block":
+        raise typer.Exit(1)
+
+
+def _open_batch(path: Path) -> BinaryIO:
+    try:
+        handle = path.open("rb")
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder, not a file") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
+    if os.fstat(handle.fileno()).st_size == 0:
+        handle.close()
+        raise UserError(f'{path} is empty; expected JSON Lines, one {{"text": ...}} a line')
+    return handle
+
+
+def _screen_batch(
+    services: Services,
+    tenant_id: str,
+    source: str,
+    lines: BinaryIO,
+    codes: tuple[str, ...] | None,
+    language: str | None,
+) -> int:
+    """Screen every line, writing its decision as it goes; the exit status."""
+    from hallmark.flows.screen import TextBatch, decision_record, parse_batch_line
+
+    batch = TextBatch(services, tenant_id, jurisdictions=codes, language=language, source=source)
+    size = os.fstat(lines.fileno()).st_size
+    started = time.perf_counter()
+    try:
+        with Progress(
+            TextColumn("[bold]screen"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[lines]} lines"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as progress:
+            task = progress.add_task("screen", total=size, lines=0)
+            for number, raw in enumerate(lines, start=1):
+                item: dict[str, Any] = {"line": number}
+                try:
+                    text, ident = parse_batch_line(raw.rstrip(b"\r\n"))
+                    if ident is not None:
+                        item["id"] = ident
+                    decision = batch.screen(text)
+                except HallmarkError as exc:
+                    batch.reject()
+                    item.update(exc.to_dict())
+                else:
+                    item.update(decision_record(decision, batch.screened_by, batch.note))
+                sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+                progress.update(task, advance=len(raw), lines=number)
+    finally:
+        seq = batch.record()
+    elapsed = max(time.perf_counter() - started, 1e-6)
+    actions = batch.actions
+    err.print(
+        f"screened {batch.lines} lines in {elapsed:.2f} s ({batch.lines / elapsed:.0f} lines/s): "
+        f"{actions['allow']} allowed, {actions['flag']} flagged, {actions['block']} blocked, "
+        f"{actions['rejected']} bad; ledger entry {seq}",
+        markup=False,
+        highlight=False,
+    )
+    if actions["rejected"]:
+        return 2
+    return 1 if actions["block"] else 0
+
+
+def _print_decision(outcome: ScreenOutcome, text: str) -> None:
+    from rich.text import Text
+
+    decision = outcome.decision
+    screened = ", ".join(outcome.screened_by) or "nothing"
+    summary = [
+        f"{decision.action} under {', '.join(outcome.jurisdictions)}",
+        f"screened by: {screened}",
+        f"ledger entry {outcome.ledger_seq}",
+    ]
+    out.print("; ".join(summary), markup=False, highlight=False)
+    if outcome.note:
+        out.print(f"note: {outcome.note}", markup=False, highlight=False)
+    if decision.categories:
+        out.print(f"categories: {', '.join(decision.categories)}", markup=False, highlight=False)
+    evidence = decision.to_dict()["evidence"]
+    if evidence:
+        table = Table("term", "found", "offsets", "category", "action", "via")
+        for item in evidence:
+            span = item.get("evidence") or {}
+            found, where = "", ""
+            if span.get("kind") == "text":
+                found, where = text[span["start"] : span["end"]], f"{span['start']}:{span['end']}"
+            cells = (item["term"], found, where, item["category"], item.get("action", ""))
+            table.add_row(*(Text(cell) for cell in (*cells, item.get("via", ""))))
+        out.print(table)
+    if decision.refusal:
+        out.print(f"refusal: {decision.refusal}", markup=False, highlight=False)
+
+
+@app.command()
+def trace(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="WATERMARK_ID_OR_FILE",
+            help="A watermark id (12 hex digits, as inspect reports it) or a file to read it from.",
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find the content a watermark belongs to (any tenant's) and its ledger entries."""
+    from sqlalchemy import select
+
+    from hallmark import trace as tracing
+    from hallmark.store.models import Tenant
+
+    services = _services()
+    if tracing.WATERMARK_ID.match(target.strip()):
+        idents = [tracing.parse_watermark_id(target)]
+    else:
+        idents = _watermarks_in_file(services, Path(target))
+    ident, found = _first_traced(services, idents)
+    if as_json:
+        _print_json({"watermark_id": ident, "records": [item.to_dict() for item in found]})
+        return
+    with services.db.session() as session:
+        tenants = dict(session.execute(select(Tenant.id, Tenant.name)).tuples().all())
+    out.print(f"watermark {ident}: {len(found)} record(s), oldest first", highlight=False)
+    for item in found:
+        record, entry, check = item.record, item.entry, item.check
+        if check is None:
+            checked = "entry pruned (the retention checkpoint covers it)"
+        elif check.hash_matches and check.linked:
+            checked = "ok (hash recomputed; the next entry or the signed head names it)"
+        else:
+            checked = f"BROKEN (hash matches: {check.hash_matches}, linked: {check.linked})"
+        rows = [
+            ("tenant", tenants.get(record.tenant_id, record.tenant_id)),
+            ("flow", f"{record.flow}, {record.media_type}"),
+            ("created", record.created_at),
+            ("ledger", f"entry {record.ledger_seq}" + (f", {entry.hash}" if entry else "")),
+            ("check", checked),
+        ]
+        out.print(f"\ncontent {record.id}", highlight=False, markup=False)
+        for name, value in rows:
+            out.print(f"  {name:<8} {value}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _watermarks_in_file(services: Services, path: Path) -> list[str]:
+    from hallmark.mark.report import inspect_bytes
+    from hallmark.mark.watermark.payload import ID_HEX_DIGITS
+    from hallmark.trace import watermark_ids
+
+    if not path.exists():
+        raise UserError(
+            f"{str(path)!r} is neither a watermark id ({ID_HEX_DIGITS} hex digits) "
+            "nor an existing file"
+        )
+    report = inspect_bytes(services.components, _read_file(path), filename=str(path))
+    found = watermark_ids(report)
+    if not found:
+        raise UserError(f"{path} carries no watermark this hallmark can read")
+    return found
+
+
+def _first_traced(services: Services, idents: list[str]) -> tuple[str, list[Traced]]:
+    """The first of ``idents`` (a file may carry two marks, e.g. video and audio) that
+    resolves, with its records; the first one's ``NotFound`` when none does."""
+    from hallmark.errors import NotFound
+    from hallmark.trace import trace as trace_records
+
+    first: NotFound | None = None
+    for ident in idents:
+        try:
+            return ident, trace_records(services, ident)
+        except NotFound as exc:
+            first = first or exc
+    assert first is not None
+    raise first
 
 
 def main() -> None:

@@ -65,9 +65,17 @@ def record_refusal(
 
 
 def blocked(what: str, decision: Decision, **details: Any) -> ContentBlocked:
+    """The error for blocked content. Its message is the policy's refusal in the user's
+    language (decide it with ``language``), what the user is shown; the details say what was
+    blocked and why: the categories, the reasons and the evidence."""
+    record = decision.to_dict()
+    reason = f"{what} was blocked: {'; '.join(decision.reasons)}"
     return ContentBlocked(
-        f"{what} was blocked: {'; '.join(decision.reasons)}",
+        decision.refusal or reason,
+        reason=reason,
+        refusal=decision.refusal,
         categories=decision.categories,
+        evidence=record["evidence"],
         **details,
     )
 
@@ -89,11 +97,21 @@ def record_content(
 ) -> tuple[str, int]:
     """Store the content, then commit the flow's ledger entry and its content record together.
 
-    The entry's payload gets the content id, the stored digest (under ``digest_key``) and the
-    labels written. Returns the digest and the entry's seq.
+    The entry's payload gets the content id, the stored digest (under ``digest_key``), the
+    labels written, the audio notice written (spoken or rhythm cue, and where) when there is
+    one, and, when the content carries our watermark (written now, or kept by a propagator),
+    the watermark record; the content record gets the watermark id, which is what
+    ``hallmark.trace`` looks up. Returns the digest and the entry's seq.
     """
     digest = services.media.put(content.data)
     payload = {**payload, "content_id": content_id, digest_key: digest, "labels": list(labels)}
+    if isinstance(content.metadata.get("audio_notice"), dict):
+        payload["audio_notice"] = content.metadata["audio_notice"]
+    watermark = content.metadata.get("watermark")
+    watermark_id = None
+    if isinstance(watermark, dict) and isinstance(watermark.get("id"), str):
+        payload["watermark"] = watermark
+        watermark_id = watermark["id"].lower()
     with services.db.session() as session:
         entry = services.ledger.append(session, flow, payload, tenant_id=tenant_id)
         session.add(
@@ -111,6 +129,7 @@ def record_content(
                 jurisdictions=",".join(jurisdictions),
                 ledger_seq=entry.seq,
                 created_at=created_at,
+                watermark_id=watermark_id,
             )
         )
     return digest, entry.seq

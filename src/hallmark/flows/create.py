@@ -97,7 +97,9 @@ def run_create(services: Services, tenant_id: str, request: CreateRequest) -> Cr
         raise record_refusal(services, tenant_id, "create.refused", base, exc) from None
 
     prompt = Content.from_text(request.prompt)
-    input_decision = screen_content(components.screens, prompt, policy, minor=request.minor)
+    input_decision = screen_content(
+        components.screens, prompt, policy, minor=request.minor, language=language
+    )
     if input_decision.action == "block":
         payload = {**base, "stage": "input", "screening": input_decision.to_dict()}
         error = blocked("the prompt", input_decision, stage="input")
@@ -106,7 +108,9 @@ def run_create(services: Services, tenant_id: str, request: CreateRequest) -> Cr
     output = engine.generate(
         GenerationRequest(request.prompt, request.medium, language, dict(request.options))
     )
-    output_decision = screen_content(components.screens, output, policy, minor=request.minor)
+    output_decision = screen_content(
+        components.screens, output, policy, minor=request.minor, language=language
+    )
     if output_decision.action == "block":
         error = blocked("the output", output_decision, stage="output")
         payload = {

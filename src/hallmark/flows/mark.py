@@ -92,7 +92,7 @@ def run_mark(services: Services, tenant_id: str, request: MarkRequest) -> MarkOu
         raise record_refusal(services, tenant_id, "mark.refused", base, exc) from None
 
     content = Content(medium, media_type, request.data)
-    decision = screen_content(services.components.screens, content, policy)
+    decision = screen_content(services.components.screens, content, policy, language=language)
     if decision.action == "block":
         error = blocked("the file", decision)
         payload = {**base, "screening": decision.to_dict()}

@@ -106,7 +106,7 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
         "jurisdictions": list(policy.jurisdictions),
     }
 
-    decision = screen_content(components.screens, content, policy)
+    decision = screen_content(components.screens, content, policy, language=language)
     if decision.action == "block":
         error = blocked("the upload", decision)
         raise record_refusal(

@@ -1,9 +1,32 @@
-"""The explicit label for audio (WAV, MP3): the rhythm cue of GB 45438-2025, a Morse-like
-short-long-short-short tone pattern, before and after the programme.
+"""The explicit label for audio (WAV, MP3), before and after the programme: a spoken notice or
+the rhythm cue of GB 45438-2025, which allows either.
+
+``HALLMARK_AUDIO_NOTICE`` chooses: ``auto`` speaks the notice when a registered voice
+(``Components.voices``) speaks the label's language and plays the cue otherwise; ``cue`` always
+plays the cue; ``spoken`` speaks or refuses (UserError) when no voice speaks the language. No
+Chinese voice ships, so a Chinese label (cn) gets the cue under ``auto``.
 
 The cue: a 1 kHz tone at about -12 dBFS, short 100 ms, long 300 ms, short, short, with 100 ms
 gaps and 5 ms raised-cosine ramps (0.9 s in all), then 200 ms of silence before the programme;
 at the end the same silence and cue after it. Every channel carries it.
+
+The spoken notice: the label wording in a sentence of the label's language
+(``notices.spoken_notice``: "This audio is AI-generated."), synthesized once per voice, text,
+language and sample rate and kept in memory: resampled to the file's rate, the voice's own
+lead-in and tail silence cut, at -3 dBFS peak, on every channel, in the cue's places (with the
+same 200 ms of silence between it and the programme). The programme's samples are not changed,
+only moved.
+
+What was written is recorded for the flow's ledger entry in ``content.metadata["audio_notice"]``
+(``kind`` "rhythm-cue" or "spoken", ``time_spans`` of both copies in seconds, and for speech the
+text, language and voice), and in ``explicit_label``: "rhythm-cue", or the spoken sentence. A
+voice that fails is an error, not a quiet fall-back to the cue.
+
+Reading it back: ``inspect_audio_cue`` finds the cue in the file alone. A spoken notice is not
+recognised in the file (that needs speech-to-text, which this module does not run): the explicit
+section of a stranger's inspection of such a file is empty, while its implicit labels (GB 45438
+metadata, C2PA, watermark) still say AI. Only the marking's record above says a notice was
+spoken.
 
 This module also holds the PCM round trip both audio markers share (``decode_audio`` /
 ``encode_audio``). WAV (PCM 8/16/24/32-bit, any rate and channel count) is read and written
@@ -21,9 +44,11 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +58,10 @@ from hallmark.errors import HallmarkError, UserError
 from hallmark.mark.base import EXPLICIT, LabelContext, Marker
 from hallmark.mark.gb45438 import mp3, riff, wav
 from hallmark.mark.gb45438.formats import base_type, format_for
+from hallmark.mark.notices import spoken_notice
 from hallmark.registry import Components
+from hallmark.settings import AudioNotice
+from hallmark.speech.base import TextToSpeech, voice_for
 
 Samples = npt.NDArray[np.float64]  # (frames, channels), full scale is 1.0
 
@@ -44,6 +72,12 @@ CUE_PATTERN = (SHORT, LONG, SHORT, SHORT)  # GB 45438: short-long-short-short
 SILENCE = 0.200  # between the cue and the programme
 MIN_RATE = 4000  # Hz: the cue's 1 kHz must be well under Nyquist
 FFMPEG_TIMEOUT = 120
+NOTICE_PEAK = 10 ** (-3 / 20)  # the spoken notice's peak amplitude, -3 dBFS
+SILENT = 1e-4  # a voice's output with no sample above this is silence
+PAD = 0.050  # seconds of silence after speech before it is resampled
+QUIET = 10 ** (-40 / 20)  # of the peak: a voice's lead-in and tail below it are cut...
+MARGIN = 0.010  # ...but for this many seconds
+CACHE_SIZE = 32  # spoken notices kept (voice, text, language, rate)
 
 KINDS: dict[str, Literal["wav", "mp3"]] = {
     "audio/wav": "wav",
@@ -275,22 +309,108 @@ def cue(rate: int) -> npt.NDArray[np.float64]:
     return np.concatenate(parts)
 
 
+def _around(samples: Samples, signal: npt.NDArray[np.float64], rate: int) -> Samples:
+    """``signal``, silence, the programme, silence, ``signal``; every channel the same."""
+    block = np.repeat(signal[:, None], samples.shape[1], axis=1)
+    gap = np.zeros((round(SILENCE * rate), samples.shape[1]))
+    return np.concatenate([block, gap, samples, gap, block])
+
+
 def with_cue(samples: Samples, rate: int) -> Samples:
     """Cue, silence, the programme, silence, cue; every channel the same cue."""
-    signal = np.repeat(cue(rate)[:, None], samples.shape[1], axis=1)
-    gap = np.zeros((round(SILENCE * rate), samples.shape[1]))
-    return np.concatenate([signal, gap, samples, gap, signal])
+    return _around(samples, cue(rate), rate)
+
+
+# --- the spoken notice -------------------------------------------------------------------------
+
+
+def resample(signal: npt.NDArray[np.float64], source: int, target: int) -> npt.NDArray[np.float64]:
+    """``signal`` at ``target`` Hz: band-limited (FFT) resampling, so a lower rate does not
+    alias. The circular FFT joins the two ends, so the signal is padded with silence first."""
+    if source == target:
+        return signal
+    pad = np.concatenate([signal, np.zeros(round(PAD * source))])
+    length = round(len(signal) * target / source)
+    resampled = np.fft.irfft(np.fft.rfft(pad), round(len(pad) * target / source))
+    return np.asarray(resampled[:length] * (target / source), dtype=np.float64)
+
+
+def _levelled(signal: npt.NDArray[np.float64], rate: int) -> npt.NDArray[np.float64]:
+    """``signal`` at -3 dBFS peak, without the quiet a voice leaves around speech, so that the
+    silence before the programme is the 200 ms of ``SILENCE``."""
+    peak = float(np.max(np.abs(signal), initial=0.0))
+    if not np.isfinite(peak) or peak < SILENT:
+        raise HallmarkError("the voice returned silence for the audio notice")
+    loud = np.flatnonzero(np.abs(signal) >= peak * QUIET)
+    margin = round(MARGIN * rate)
+    kept = signal[max(0, loud[0] - margin) : loud[-1] + 1 + margin]
+    return np.asarray(kept * (NOTICE_PEAK / peak), dtype=np.float64)
 
 
 class ExplicitAudioLabel(Marker):
     scheme: ClassVar[str] = EXPLICIT
     media: ClassVar[frozenset[Medium]] = frozenset({"audio"})
 
+    def __init__(self, voices: Collection[TextToSpeech] = (), notice: AudioNotice = "auto") -> None:
+        self.voices = voices  # a live registry: voices registered later count too
+        self.notice = notice
+        self._spoken: dict[tuple[str, str, str, int], npt.NDArray[np.float64]] = {}
+        self._lock = threading.Lock()
+
+    def _voice(self, language: str) -> TextToSpeech | None:
+        if self.notice == "cue":
+            return None
+        voice = voice_for(self.voices, language)
+        if voice is None and self.notice == "spoken":
+            known = sorted({code for v in self.voices for code in v.languages})
+            raise UserError(
+                f"HALLMARK_AUDIO_NOTICE=spoken, but no voice speaks the label's language "
+                f"{language!r} (voices speak: {', '.join(known) or 'none'}); ask for another "
+                "language or set HALLMARK_AUDIO_NOTICE to auto or cue for the rhythm cue"
+            )
+        return voice
+
+    def spoken(
+        self, voice: TextToSpeech, text: str, language: str, rate: int
+    ) -> npt.NDArray[np.float64]:
+        """The notice ``voice`` says, at ``rate`` Hz and -3 dBFS peak, mono; made once."""
+        key = (voice.name, text, language, rate)
+        with self._lock:  # one synthesis per key even when several files arrive at once
+            if key not in self._spoken:
+                speech, speech_rate = voice.synthesize(text, language)
+                mono = np.asarray(speech, dtype=np.float64).reshape(-1)
+                signal = _levelled(resample(mono, speech_rate, rate), rate)
+                signal.setflags(write=False)
+                if len(self._spoken) >= CACHE_SIZE:
+                    del self._spoken[next(iter(self._spoken))]
+                self._spoken[key] = signal
+            return self._spoken[key]
+
     def mark(self, content: Content, context: LabelContext) -> Content:
         source = decode_audio(content)
-        labelled = encode_audio(source, with_cue(source.samples, source.rate), moved=True)
-        return content.with_data(labelled, explicit_label="rhythm-cue")
+        voice = self._voice(context.language)
+        if voice is None:
+            signal, label = cue(source.rate), "rhythm-cue"
+            record: dict[str, Any] = {"kind": "rhythm-cue", "pattern": "short-long-short-short"}
+        else:
+            label = spoken_notice(context.wording, context.language)
+            signal = self.spoken(voice, label, context.language, source.rate)
+            record = {
+                "kind": "spoken",
+                "text": label,
+                "language": context.language,
+                "voice": voice.name,
+            }
+        labelled = _around(source.samples, signal, source.rate)
+        length, total = len(signal) / source.rate, len(labelled) / source.rate
+        record["time_spans"] = {
+            "start": [0.0, round(length, 3)],
+            "end": [round(total - length, 3), round(total, 3)],
+        }
+        data = encode_audio(source, labelled, moved=True)
+        return content.with_data(data, explicit_label=label, audio_notice=record)
 
 
 def register(components: Components) -> None:
-    components.markers.register("explicit.audio", ExplicitAudioLabel())
+    marker = ExplicitAudioLabel(components.voices, components.settings.audio_notice)
+    components.markers.register("explicit.audio", marker)

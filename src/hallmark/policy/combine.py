@@ -42,6 +42,7 @@ def combine(jurisdictions: Sequence[Jurisdiction]) -> Policy:
     if not unique:
         raise UserError("no jurisdiction given; name at least one, e.g. 'cn' or 'cn,eu'")
     wording, wording_from = _merge_wording([(j.code, j.wording) for j in unique])
+    refusal, refusal_from = _merge_wording([(j.code, j.refusal) for j in unique])
     platform_labels: dict[Classification, dict[str, str]] = {}
     platform_from: set[str] = set()
     for classification in CLASSIFICATIONS:
@@ -74,6 +75,12 @@ def combine(jurisdictions: Sequence[Jurisdiction]) -> Policy:
             j.platform_labels_source
             for j in unique
             if j.code in platform_from and j.platform_labels_source is not None
+        ),
+        refusal=refusal,
+        refusal_sources=tuple(
+            j.refusal_source
+            for j in unique
+            if j.code in refusal_from and j.refusal_source is not None
         ),
     )
 

@@ -12,6 +12,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hallmark.screen.taxonomy import CATEGORY_IDS
+
 Medium = Literal["text", "document", "image", "audio", "video"]
 """``text`` is inline text such as a chat reply; ``document`` a text file (PDF, Markdown)."""
 Action = Literal["allow", "flag", "block"]
@@ -26,24 +28,19 @@ CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)
 IMPLICIT_SCHEMES = ("gb45438", "c2pa", "sb942", "watermark")
 """Machine-readable label schemes a rule may require, one ``hallmark.mark`` module each."""
 
-SCREEN_CATEGORIES = (
-    "sexual_minors",
-    "ncii",
-    "terrorism",
-    "violence",
-    "hate",
-    "sexual",
-    "self_harm",
-    "subversion",
-    "false_information",
-    "discrimination",
-    "privacy",
-    "profanity",
-)
+SCREEN_CATEGORIES: tuple[str, ...] = CATEGORY_IDS
+"""Screening categories: the ids of :mod:`hallmark.screen.taxonomy` (TC260-003 Appendix A's
+31 risk types, then the categories of EU and US instruments and finer ones)."""
 COMPLAINT_CATEGORIES = ("general", *SCREEN_CATEGORIES)
 """Complaint deadlines apply to reports about one screening category, or to all (``general``)."""
 
 FALLBACK_LANGUAGE = "en"
+
+DEFAULT_REFUSAL = {
+    "en": "Sorry, I can't help with this request.",
+    "zh": "抱歉，无法协助处理此请求。",
+}
+"""The refusal when no jurisdiction words one."""
 
 
 def strictness(action: Action) -> int:
@@ -131,6 +128,8 @@ class RuleSet(_Frozen):
     chatbot_disclosure: DisclosureRule
     disclosure_wording: dict[str, str] = Field(default_factory=dict)
     platform_labels: dict[Classification, dict[str, str]] = Field(default_factory=dict)
+    refusal: dict[str, str] = Field(default_factory=dict)
+    """What a blocked request or output tells the user, per language."""
 
     @field_validator("screening")
     @classmethod
@@ -149,6 +148,8 @@ class RuleSet(_Frozen):
         wordings = {"wording": self.wording}
         if self.disclosure_wording:
             wordings["disclosure_wording"] = self.disclosure_wording
+        if self.refusal:
+            wordings["refusal"] = self.refusal
         for classification, words in self.platform_labels.items():
             wordings[f"platform_labels.{classification}"] = words
         for name, words in wordings.items():
@@ -185,6 +186,11 @@ class RuleSet(_Frozen):
             self.platform_labels.get(classification, {}), language or self.language
         )
 
+    def refusal_text(self, language: str | None = None) -> str:
+        """The refusal message in ``language``, with the same fallback; hallmark's own
+        (``DEFAULT_REFUSAL``) when no jurisdiction words one."""
+        return _pick_language(self.refusal or DEFAULT_REFUSAL, language or self.language)
+
     def action_for(self, category: str) -> Action:
         """The screening action for a category; ``allow`` when the category is not listed."""
         rule = self.screening.get(category)
@@ -211,6 +217,7 @@ class Jurisdiction(RuleSet):
     language: Language  # narrows RuleSet.language
     wording_source: Citation
     platform_labels_source: Citation | None = None
+    refusal_source: Citation | None = None
 
     @model_validator(mode="after")
     def _every_rule_cited(self) -> Jurisdiction:
@@ -221,6 +228,8 @@ class Jurisdiction(RuleSet):
         cited: list[tuple[str, tuple[Citation, ...]]] = [("wording", (self.wording_source,))]
         if self.platform_labels_source is not None:
             cited.append(("platform_labels", (self.platform_labels_source,)))
+        if self.refusal_source is not None:
+            cited.append(("refusal", (self.refusal_source,)))
         cited.extend((name, rule.sources) for name, rule in self.rules())
         for name, sources in cited:
             if not sources:
@@ -230,6 +239,8 @@ class Jurisdiction(RuleSet):
                 raise ValueError(f"{name} cites {foreign[0]!r} inside jurisdiction {self.code!r}")
         if self.platform_labels and self.platform_labels_source is None:
             raise ValueError("platform_labels need a platform_labels_source")
+        if self.refusal and self.refusal_source is None:
+            raise ValueError("refusal needs a refusal_source")
         return self
 
 
@@ -239,6 +250,7 @@ class Policy(RuleSet):
     jurisdictions: tuple[str, ...] = Field(min_length=1)
     wording_sources: tuple[Citation, ...] = ()
     platform_labels_sources: tuple[Citation, ...] = ()
+    refusal_sources: tuple[Citation, ...] = ()
 
 
 def _pick_language(words: dict[str, str], language: str) -> str:

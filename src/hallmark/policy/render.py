@@ -45,6 +45,8 @@ def render_rules(policy: Policy) -> list[tuple[str, str, str]]:
         )
         for classification, words in policy.platform_labels.items()
     )
+    if policy.refusal:
+        rows.append(("refusal", _words(policy.refusal), format_sources(policy.refusal_sources)))
     return rows
 
 

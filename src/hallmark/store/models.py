@@ -92,6 +92,9 @@ class ContentRecord(Base):
     jurisdictions: Mapped[str] = mapped_column(String(200))
     ledger_seq: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[str] = mapped_column(String(32), default=utcnow_iso)
+    # The id the invisible watermark carries (a keyed hash of the content id, or, when a
+    # propagator kept an existing mark, of the first generation's): what a trace looks up.
+    watermark_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class Job(Base):

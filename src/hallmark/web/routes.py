@@ -48,6 +48,7 @@ from hallmark.mark.report import inspect_bytes
 from hallmark.policy import available_jurisdictions, render_rules, resolve_policy
 from hallmark.services import Services
 from hallmark.store.models import ContentRecord, Job, Tenant
+from hallmark.trace import with_provenance
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,13 @@ SCHEME_TITLES = (
     ("sb942", "SB 942 disclosure"),
     ("watermark", "Watermark"),
 )
+PROVENANCE_ROWS = (
+    ("content_id", "Content"),
+    ("created_at", "Created"),
+    ("ledger_seq", "Ledger entry"),
+    ("entry_hash", "Entry hash"),
+    ("watermark_id", "Watermark id"),
+)
 UNSET = "—"
 
 Rows = tuple[tuple[str, str], ...]
@@ -283,6 +291,7 @@ class FileCard:
     digest: str = ""
     verdict: str = ""
     sections: tuple[SchemeSection, ...] = ()
+    provenance: Rows = ()  # where the file's watermark leads in this hallmark's ledger
 
     @property
     def sentence(self) -> str:
@@ -311,6 +320,7 @@ class FileCard:
             digest=str(report["digest"]),
             verdict=str(report["verdict"]),
             sections=tuple(sections),
+            provenance=_rows(report.get("provenance") or {}, PROVENANCE_ROWS),
         )
 
 
@@ -404,8 +414,11 @@ def _inspect_upload(services: Services, upload: StarletteUploadFile) -> FileCard
     declared = upload.content_type if upload.content_type not in GENERIC_TYPES else None
     try:
         data = read_upload(cast(UploadFile, upload), services.settings.max_upload_bytes)
-        report = inspect_bytes(
-            services.components, data, filename=upload.filename, declared_type=declared
+        report = with_provenance(
+            services.db,
+            inspect_bytes(
+                services.components, data, filename=upload.filename, declared_type=declared
+            ),
         )
     except HallmarkError as exc:
         return FileCard(name=name, error=exc.message)

@@ -29,6 +29,7 @@ def _public(record: ContentRecord) -> dict[str, Any]:
         "labels": json.loads(record.labels),
         "jurisdictions": record.jurisdictions.split(","),
         "ledger_seq": record.ledger_seq,
+        "watermark_id": record.watermark_id,  # look it up at /v1/watermarks/{id}
         "created_at": record.created_at,
     }
 

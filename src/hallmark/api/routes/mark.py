@@ -10,6 +10,7 @@ from hallmark.api.uploads import read_upload
 from hallmark.flows.mark import MarkRequest, run_mark
 from hallmark.mark.report import inspect_bytes
 from hallmark.policy import parse_codes
+from hallmark.trace import with_provenance
 
 router = APIRouter(prefix="/v1", tags=["mark"])
 
@@ -48,15 +49,18 @@ def inspect(
 ) -> dict[str, Any]:
     """The free, public AI-content detector (SB 942): labels found and the verdict.
 
-    No key needed; rate-limited per client address.
+    No key needed; rate-limited per client address. When the file carries this service's
+    watermark, ``provenance`` names the content it was made as and that content's ledger entry
+    (seq and hash, to check against a ledger export); otherwise it is null.
     """
     client = request.client.host if request.client else "unknown"
     request.app.state.inspect_limiter.check(client)
     data = read_upload(file, services.settings.max_upload_bytes)
-    return inspect_bytes(
+    report = inspect_bytes(
         services.components,
         data,
         filename=file.filename,
         declared_type=file.content_type,
         quick=quick,
     )
+    return with_provenance(services.db, report)

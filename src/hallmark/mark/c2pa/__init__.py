@@ -1,5 +1,6 @@
 """C2PA Content Credentials, carrying the SB 942 latent disclosure: markers that sign them into
-JPEG, PNG, WebP, MP4, WAV, MP3 and PDF files, and an inspector that reads them back."""
+JPEG, PNG, WebP, MP4, WAV, MP3 and PDF files and append them to plain text and Markdown (``text``),
+and an inspector that reads them back."""
 
 from __future__ import annotations
 

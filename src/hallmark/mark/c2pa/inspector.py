@@ -15,14 +15,13 @@ from hallmark.mark.c2pa.reader import read_credentials
 
 class C2paInspector(Inspector):
     name: ClassVar[str] = "c2pa"
-    media: ClassVar[frozenset[Medium]] = frozenset({"image", "audio", "video", "document"})
+    # Inline text too: a C2PA text wrapper survives copy and paste.
+    media: ClassVar[frozenset[Medium]] = frozenset({"text", "image", "audio", "video", "document"})
 
     def __init__(self, anchors: CredentialSource | bytes = b"") -> None:
         self._anchors = anchors
 
     def inspect(self, content: Content) -> list[Finding]:
-        if content.media_type.startswith("text/"):
-            return []  # no C2PA container for plain text or Markdown
         anchors = self._anchors
         if isinstance(anchors, CredentialSource):
             anchors = anchors.anchors()

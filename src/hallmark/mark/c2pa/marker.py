@@ -4,6 +4,9 @@ One manifest carries both labels: the C2PA AI declaration (``c2pa.actions``) and
 latent disclosure (``org.hallmark.sb942``). Policies may ask for them in either order
 (us-ca lists ``sb942`` before ``c2pa``), so whichever marker runs first writes the manifest and
 the other finds it already there for this content and leaves the file alone.
+
+Plain text and Markdown have no container c2pa-rs can write into; their manifest is signed and
+appended by ``hallmark.mark.c2pa.text`` (C2PA 2.4 Appendix A.8).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import c2pa
 from hallmark.content import Content, Medium
 from hallmark.errors import UserError
 from hallmark.mark.base import LabelContext, Marker
+from hallmark.mark.c2pa import text
 from hallmark.mark.c2pa.credentials import Credentials, CredentialSource
 from hallmark.mark.c2pa.manifest import COMPOSITE, build_manifest, input_ingredient
 from hallmark.mark.c2pa.reader import open_store, report_from_store
@@ -33,8 +37,11 @@ FORMATS: dict[str, str] = {
     "audio/mpeg": "mp3",
     "audio/mp3": "mp3",
     "application/pdf": "pdf",
+    "text/plain": "txt",
+    "text/markdown": "md",
+    "text/x-markdown": "md",
 }
-SUPPORTED = "JPEG, PNG, WebP, MP4, WAV, MP3, PDF"
+SUPPORTED = "JPEG, PNG, WebP, MP4, WAV, MP3, PDF, plain text, Markdown"
 # No embedded thumbnails: the image itself is the preview, and a thumbnail adds tens to hundreds
 # of kilobytes to every image (83 KB on a 96x64 JPEG, 476 KB on a 1024x1024 one).
 _BUILDER_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}
@@ -89,10 +96,13 @@ def sign_content(
     if not content.data:
         raise UserError(f"the {media_type} file is empty")
     provenance = context.provenance
+    is_text = media_type in text.TEXT_TYPES
     try:
         store = open_store(content.data, media_type)
     except c2pa.C2paError as exc:
-        raise UserError(f"the {media_type} file is corrupt or not {media_type}: {exc}") from exc
+        if not is_text:
+            raise UserError(f"the {media_type} file is corrupt or not {media_type}: {exc}") from exc
+        store = None  # a text wrapper holding no readable manifest store is replaced
     if store is not None:
         existing = report_from_store(store)
         if existing.by_hallmark and (existing.sb942 or {}).get("identifier") == (
@@ -102,7 +112,7 @@ def sign_content(
     title = f"{provenance.content_id}.{FORMATS[media_type]}"
     # The input becomes an ingredient when it is the real media being edited, or when it
     # already carries Content Credentials (re-signing without it would strip them).
-    with_input = edited_real_media or store is not None
+    with_input = edited_real_media or bool(store and store.get("manifests"))
     definition = build_manifest(
         provenance, title=title, edited_real_media=edited_real_media, input_ingredient=with_input
     )
@@ -110,7 +120,13 @@ def sign_content(
     if with_input:
         ingredient = input_ingredient(title, edited_real_media=edited_real_media)
     try:
-        signed = _sign(definition, ingredient, media_type, content.data, credentials)
+        if is_text:
+            prior = (store or {}).get("validation_results") if with_input else None
+            signed = text.sign(
+                definition, ingredient, media_type, content.data, credentials, prior_results=prior
+            )
+        else:
+            signed = _sign(definition, ingredient, media_type, content.data, credentials)
     except c2pa.C2paError as exc:
         raise UserError(
             f"cannot write C2PA Content Credentials into this {media_type} file: {exc}"

@@ -15,6 +15,7 @@ from typing import Any
 
 import c2pa
 
+from hallmark.mark.c2pa import text
 from hallmark.mark.c2pa.manifest import AI_SOURCE_TYPES, GENERATOR, SB942_LABEL
 
 ABSENT = "absent"
@@ -63,10 +64,13 @@ def open_store(data: bytes, media_type: str | None, anchors_pem: bytes = b"") ->
     """The manifest store as parsed JSON, or None when the asset carries none.
 
     Raises ``c2pa.C2paError`` when the asset cannot be parsed. The media type is a hint only:
-    c2pa-rs detects the container from the bytes.
+    c2pa-rs detects the container from the bytes. Plain text and Markdown, which c2pa-rs cannot
+    parse, are read from their C2PA text wrapper (``hallmark.mark.c2pa.text``).
     """
     hint = (media_type or "").split(";")[0].strip().lower() or None
     with reader_context(anchors_pem) as context:
+        if hint in text.TEXT_TYPES:
+            return text.open_store(data, hint, context)
         reader = c2pa.Reader.try_create(hint, io.BytesIO(data), None, context)
         if reader is None:
             return None

@@ -70,8 +70,11 @@ class AIGCFields:
         return bool(self.ContentPropagator or self.PropagateID or self.ReservedCode2)
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical_json(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def _as_text(value: Any) -> str:

@@ -1,14 +1,27 @@
 """The container formats that carry the label, by media type: one module each, same three
-functions (``read``, ``write``, ``content_digest``)."""
+functions (``read``, ``write``, ``content_digest``). ``ContainerFormat.open`` gives a file to
+use several of them on; a format that can parse the file once for all of them (JPEG) says so
+with ``parse``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from hallmark.errors import UserError
 from hallmark.mark.gb45438 import jpeg, mp3, mp4, pdf, png, text, wav, webp
 from hallmark.mark.gb45438.fields import AIGCFields, Reading
+
+
+class Container(Protocol):
+    """One file of a format: its labels, its content digest, and the file with a new label."""
+
+    def read(self) -> list[Reading]: ...
+
+    def content_digest(self) -> str: ...
+
+    def write(self, fields: AIGCFields) -> bytes: ...
 
 
 @dataclass(slots=True, frozen=True)
@@ -18,13 +31,38 @@ class ContainerFormat:
     read: Callable[[bytes], list[Reading]]
     write: Callable[[bytes, AIGCFields], bytes]
     content_digest: Callable[[bytes], str]
+    parse: Callable[[bytes], Container] | None = None
+
+    def open(self, data: bytes) -> Container:
+        """The file, parsed once where the format can (``parse``), else on each call."""
+        return self.parse(data) if self.parse is not None else _Unparsed(self, data)
+
+
+@dataclass(slots=True, frozen=True)
+class _Unparsed:
+    format: ContainerFormat
+    data: bytes
+
+    def read(self) -> list[Reading]:
+        return self.format.read(self.data)
+
+    def content_digest(self) -> str:
+        return self.format.content_digest(self.data)
+
+    def write(self, fields: AIGCFields) -> bytes:
+        return self.format.write(self.data, fields)
 
 
 _PNG = ContainerFormat(
     "PNG", lambda d: d.startswith(png.SIGNATURE), png.read, png.write, png.content_digest
 )
 _JPEG = ContainerFormat(
-    "JPEG", lambda d: d.startswith(jpeg.SOI), jpeg.read, jpeg.write, jpeg.content_digest
+    "JPEG",
+    lambda d: d.startswith(jpeg.SOI),
+    jpeg.read,
+    jpeg.write,
+    jpeg.content_digest,
+    jpeg.JpegFile,
 )
 _WEBP = ContainerFormat(
     "WebP",

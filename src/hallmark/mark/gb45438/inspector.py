@@ -35,7 +35,8 @@ def _label_finding(
 
 
 def findings_in(found: ContainerFormat, data: bytes, keys: KeyStore) -> list[Finding]:
-    readings: list[Reading] = found.read(data)
+    container = found.open(data)
+    readings: list[Reading] = container.read()
     labels: dict[str, tuple[AIGCFields, list[str]]] = {}
     broken: list[Reading] = []
     for item in readings:
@@ -47,7 +48,7 @@ def findings_in(found: ContainerFormat, data: bytes, keys: KeyStore) -> list[Fin
             where.append(item.serialization)
     findings: list[Finding] = []
     if labels:
-        digest = found.content_digest(data)
+        digest = container.content_digest()
         key = keys.for_reading()
         findings = [_label_finding(f, where, digest, key) for f, where in labels.values()]
     for item in broken:

@@ -61,8 +61,8 @@ class IntegrityKey:
         return cls(keyfiles.load_or_create(keys_dir / KEY_FILE, lambda: secrets.token_bytes(32)))
 
     def seal(self, role: Role, fields: AIGCFields, content_digest: str) -> str:
-        mac = hmac.new(self._secret, message(role, fields, content_digest), hashlib.sha256)
-        return self.key_id + mac.hexdigest()
+        mac = hmac.digest(self._secret, message(role, fields, content_digest), "sha256")
+        return self.key_id + mac.hex()
 
     def check(self, role: Role, fields: AIGCFields, content_digest: str) -> Integrity:
         code = getattr(fields, role).strip().lower()

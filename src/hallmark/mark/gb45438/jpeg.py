@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from hallmark.errors import UserError
 from hallmark.mark.gb45438.exif import EXIF_HEADER, read_exif
@@ -29,19 +30,23 @@ APP11 = 0xEB  # JUMBF: where C2PA stores its manifest
 _METADATA = frozenset({APP1, APP11, APP13, COM})
 
 
-@dataclass(slots=True, frozen=True)
-class Segment:
+class Segment(NamedTuple):
+    """One header segment: its marker and its bytes, marker and length included."""
+
     marker: int
-    payload: bytes
     raw: bytes
 
     @property
+    def payload(self) -> bytes:
+        return self.raw[4:]
+
+    @property
     def is_xmp(self) -> bool:
-        return self.marker == APP1 and self.payload.startswith(XMP_HEADER)
+        return self.marker == APP1 and self.raw.startswith(XMP_HEADER, 4)
 
     @property
     def is_exif(self) -> bool:
-        return self.marker == APP1 and self.payload.startswith(EXIF_HEADER)
+        return self.marker == APP1 and self.raw.startswith(EXIF_HEADER, 4)
 
 
 @dataclass(slots=True, frozen=True)
@@ -57,9 +62,9 @@ def layout(data: bytes) -> Layout:
     if not data.startswith(SOI):
         raise UserError("not a JPEG file: the start-of-image marker is missing")
     header: list[Segment] = []
-    pos = len(SOI)
+    pos, size = len(SOI), len(data)
     while True:
-        if pos + 2 > len(data):
+        if pos + 2 > size:
             raise UserError("truncated JPEG: the file ends before its image data")
         if data[pos] != 0xFF:
             raise UserError(f"corrupt JPEG: expected a marker at byte {pos}")
@@ -68,23 +73,22 @@ def layout(data: bytes) -> Layout:
             pos += 1
             continue
         if marker in _STANDALONE:
-            header.append(Segment(marker, b"", data[pos : pos + 2]))
+            header.append(Segment(marker, data[pos : pos + 2]))
             pos += 2
             continue
         if marker == EOI[1]:
             raise UserError("corrupt JPEG: end of image before any image data")
-        if pos + 4 > len(data):
+        if pos + 4 > size:
             raise UserError("truncated JPEG: the file ends inside a segment header")
-        (length,) = struct.unpack_from(">H", data, pos + 2)
-        end = pos + 2 + length
-        if length < 2 or end > len(data):
+        end = pos + 2 + ((data[pos + 2] << 8) | data[pos + 3])
+        if end < pos + 4 or end > size:
             raise UserError(
-                f"corrupt JPEG: segment 0xFF{marker:02X} at byte {pos} claims {length} bytes, "
-                "past the end of the file"
+                f"corrupt JPEG: segment 0xFF{marker:02X} at byte {pos} claims {end - pos - 2} "
+                "bytes, past the end of the file"
             )
         if marker == SOS:
             break
-        header.append(Segment(marker, data[pos + 4 : end], data[pos:end]))
+        header.append(Segment(marker, data[pos:end]))
         pos = end
     if not any(s.marker in _SOF for s in header):
         raise UserError("corrupt JPEG: no frame header (SOF) before the image data")
@@ -93,37 +97,55 @@ def layout(data: bytes) -> Layout:
     return Layout(header, pos)
 
 
+class JpegFile:
+    """A JPEG parsed once (``layout``), then its labels read, its content digested and a new
+    label written, in any order."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.layout = layout(data)
+
+    def read(self) -> list[Reading]:
+        header = self.layout.header
+        xmp = [r for s in header if s.is_xmp for r in read_xmp(s.raw[4 + len(XMP_HEADER) :])]
+        exif = [r for s in header if s.is_exif for r in read_exif(s.payload)]
+        return xmp + exif
+
+    def write(self, fields: AIGCFields) -> bytes:
+        header = self.layout.header
+        existing = next((s.raw[4 + len(XMP_HEADER) :] for s in header if s.is_xmp), None)
+        payload = XMP_HEADER + write_xmp(fields.to_json(), existing)
+        if len(payload) > MAX_SEGMENT:
+            raise UserError(
+                "the JPEG's XMP packet with the AIGC label exceeds one 64 KiB APP1 segment "
+                "(extended XMP is not written)"
+            )
+        segment = bytes([0xFF, APP1]) + struct.pack(">H", len(payload) + 2) + payload
+        kept = [s for s in header if not s.is_xmp]
+        at = 0
+        while at < len(kept) and (kept[at].marker == APP0 or kept[at].is_exif):
+            at += 1
+        head = b"".join(s.raw for s in kept[:at]) + segment + b"".join(s.raw for s in kept[at:])
+        return b"".join((SOI, head, memoryview(self.data)[self.layout.scan_start :]))
+
+    def content_digest(self) -> str:
+        """SHA-256 over the non-metadata header segments and everything from the first scan
+        on."""
+        sha = hashlib.sha256()
+        for segment in self.layout.header:
+            if segment.marker not in _METADATA:
+                sha.update(segment.raw)
+        sha.update(memoryview(self.data)[self.layout.scan_start :])
+        return "sha256:" + sha.hexdigest()
+
+
 def read(data: bytes) -> list[Reading]:
-    found = layout(data)
-    xmp = [r for s in found.header if s.is_xmp for r in read_xmp(s.payload[len(XMP_HEADER) :])]
-    exif = [r for s in found.header if s.is_exif for r in read_exif(s.payload)]
-    return xmp + exif
+    return JpegFile(data).read()
 
 
 def write(data: bytes, fields: AIGCFields) -> bytes:
-    found = layout(data)
-    existing = next((s.payload[len(XMP_HEADER) :] for s in found.header if s.is_xmp), None)
-    payload = XMP_HEADER + write_xmp(fields.to_json(), existing)
-    if len(payload) > MAX_SEGMENT:
-        raise UserError(
-            "the JPEG's XMP packet with the AIGC label exceeds one 64 KiB APP1 segment "
-            "(extended XMP is not written)"
-        )
-    segment = bytes([0xFF, APP1]) + struct.pack(">H", len(payload) + 2) + payload
-    kept = [s for s in found.header if not s.is_xmp]
-    at = 0
-    while at < len(kept) and (kept[at].marker == APP0 or kept[at].is_exif):
-        at += 1
-    head = b"".join(s.raw for s in kept[:at]) + segment + b"".join(s.raw for s in kept[at:])
-    return b"".join((SOI, head, memoryview(data)[found.scan_start :]))
+    return JpegFile(data).write(fields)
 
 
 def content_digest(data: bytes) -> str:
-    """SHA-256 over the non-metadata header segments and everything from the first scan on."""
-    found = layout(data)
-    sha = hashlib.sha256()
-    for segment in found.header:
-        if segment.marker not in _METADATA:
-            sha.update(segment.raw)
-    sha.update(memoryview(data)[found.scan_start :])
-    return "sha256:" + sha.hexdigest()
+    return JpegFile(data).content_digest()

@@ -17,7 +17,12 @@ from hallmark.content import Content, Medium
 from hallmark.errors import UserError
 from hallmark.mark.base import LabelContext, Marker, Provenance
 from hallmark.mark.gb45438.fields import AIGCFields
-from hallmark.mark.gb45438.formats import SUPPORTED, ContainerFormat, base_type, format_for
+from hallmark.mark.gb45438.formats import (
+    SUPPORTED,
+    Container,
+    base_type,
+    format_for,
+)
 from hallmark.mark.gb45438.integrity import IntegrityKey, KeyStore
 
 SCHEME = "gb45438"
@@ -51,9 +56,9 @@ def add_propagator(
     return updated.with_values(ReservedCode2=key.seal("ReservedCode2", updated, content_digest))
 
 
-def existing_fields(found: ContainerFormat, data: bytes) -> AIGCFields | None:
+def existing_fields(container: Container) -> AIGCFields | None:
     """The first readable label in the file, in the order of preferred serializations."""
-    return next((r.fields for r in found.read(data) if r.fields is not None), None)
+    return next((r.fields for r in container.read() if r.fields is not None), None)
 
 
 class GB45438Marker(Marker):
@@ -70,10 +75,11 @@ class GB45438Marker(Marker):
                 f"the GB 45438 label cannot be written into {base_type(content.media_type)!r} "
                 f"files; supported: {', '.join(SUPPORTED)}"
             )
-        digest = found.content_digest(content.data)
+        container = found.open(content.data)
+        digest = container.content_digest()
         key = self.keys.for_writing()
         provenance = context.provenance
-        fields = existing_fields(found, content.data)
+        fields = existing_fields(container)
         if fields is None and context.role == "propagator":
             label = LABEL_BY_CLASSIFICATION.get(context.classification, "3")
             fields = AIGCFields(Label=label)
@@ -87,4 +93,4 @@ class GB45438Marker(Marker):
                 content_digest=digest,
                 key=key,
             )
-        return content.with_data(found.write(content.data, fields), gb45438=fields.to_dict())
+        return content.with_data(container.write(fields), gb45438=fields.to_dict())

@@ -6,7 +6,8 @@ line; a document without front matter gets one. The reader takes the value as JS
 string holding JSON, as a YAML flow mapping, or as a nested block mapping.
 
 The content's "bytes without metadata" are the document without the ``AIGC`` entry, and without
-the front matter when nothing else is left in it.
+the front matter when nothing else is left in it, and without a C2PA text wrapper: C2PA signs
+after this label is written and appends its manifest to the end of the text.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass, replace
 
 from hallmark.errors import UserError
+from hallmark.mark.c2pa.text import strip as strip_c2pa
 from hallmark.mark.gb45438.fields import AIGCFields, Reading, reading
 
 _OPEN = re.compile(r"---[ \t]*\r?\n")
@@ -154,5 +156,5 @@ def write(data: bytes, fields: AIGCFields) -> bytes:
 
 
 def content_digest(data: bytes) -> str:
-    text = data.decode("utf-8", errors="replace")
+    text = strip_c2pa(data).decode("utf-8", errors="replace")
     return "sha256:" + hashlib.sha256(strip_label(text).encode("utf-8")).hexdigest()

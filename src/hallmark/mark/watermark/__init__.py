@@ -5,7 +5,8 @@ a CRC), and survives JPEG, resizing, cropping, brightness changes and blur.
 ``payload`` is what is carried and its error-correcting code, ``image`` the signal processing
 on arrays, ``raster`` the file formats (Pillow), ``marker`` and ``inspector`` the two sides,
 ``audio`` and ``audio_marker`` the audio watermark (spread spectrum, same payload and key),
-``video`` the image watermark in every frame of MP4/MOV,
+``video`` the image watermark in every frame of MP4/MOV and the audio watermark in its first
+audio stream,
 ``attacks`` the edits it is specified to survive (shared by the tests and the benchmark).
 
 The key lives in ``HALLMARK_HOME/keys`` (``KeyStore(settings.keys_dir)``).
@@ -23,9 +24,11 @@ from hallmark.mark.watermark.inspector import Detection, WatermarkInspector, det
 from hallmark.mark.watermark.marker import Marked, WatermarkMarker, embed
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, watermark_id
 from hallmark.mark.watermark.video import (
+    VideoAudioWatermarkInspector,
     VideoWatermarkInspector,
     VideoWatermarkMarker,
     detect_video,
+    detect_video_audio,
     embed_video,
 )
 from hallmark.registry import Components
@@ -37,6 +40,7 @@ __all__ = [
     "KeyStore",
     "Marked",
     "Payload",
+    "VideoAudioWatermarkInspector",
     "VideoWatermarkInspector",
     "VideoWatermarkMarker",
     "WatermarkInspector",
@@ -45,6 +49,7 @@ __all__ = [
     "detect",
     "detect_audio",
     "detect_video",
+    "detect_video_audio",
     "embed",
     "embed_audio",
     "embed_video",
@@ -61,3 +66,4 @@ def register(components: Components) -> None:
     components.inspectors.register("watermark.audio", AudioWatermarkInspector(keys))
     components.markers.register("watermark.video", VideoWatermarkMarker(keys))
     components.inspectors.register("watermark.video", VideoWatermarkInspector(keys))
+    components.inspectors.register("watermark.video-audio", VideoAudioWatermarkInspector(keys))

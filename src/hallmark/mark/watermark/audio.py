@@ -20,6 +20,7 @@ found), and each data segment's correlation with the carrier there is its soft c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -67,7 +68,10 @@ class Pattern:
         return np.asarray(np.repeat(signs, self.segment) * self.carrier)
 
 
+@lru_cache(maxsize=8)
 def pattern(seed: bytes, rate: int) -> Pattern:
+    """What ``seed`` fixes at ``rate`` Hz (kept: marking or reading a clip at a rate seen
+    before skips the carrier's FFTs). Shared: not to be changed by the caller."""
     rng = np.random.default_rng(np.frombuffer(seed, dtype=np.uint32))
     segment = round(SEGMENT_SECONDS * rate)
     block = segment * SEGMENTS
@@ -81,17 +85,38 @@ def pattern(seed: bytes, rate: int) -> Pattern:
     return Pattern(segment, carrier, slots[:SYNC_SEGMENTS], slots[SYNC_SEGMENTS:], signs)
 
 
+def _moving_mean(x: Floats, width: int) -> Floats:
+    """``np.convolve(x, ones(width) / width, mode="same")`` for ``len(x) >= width``, from a
+    running sum: linear time however wide the window (a direct convolution over a whole clip
+    takes seconds). ``running[j]`` is the sum of ``x`` before index ``j - width - 1``, clamped
+    to the clip, so each window is the difference of two slices."""
+    width = max(1, width)
+    ahead = (width - 1) // 2 + 1
+    size = len(x)
+    running = np.zeros(width + 1 + size + ahead)
+    np.cumsum(x, out=running[width + 1 : width + 1 + size])
+    running[width + 1 + size :] = running[width + size]
+    out = running[ahead + width : ahead + width + size] - running[ahead : ahead + size]
+    out /= width
+    return out
+
+
 def _moving_rms(x: Floats, width: int) -> Floats:
-    kernel = np.ones(max(1, width)) / max(1, width)
-    return np.sqrt(np.convolve(x * x, kernel, mode="same"))
+    mean = _moving_mean(np.square(x), width)
+    np.maximum(mean, 0.0, out=mean)  # a running sum's rounding can leave -1e-18 in silence
+    return np.sqrt(mean, out=mean)
 
 
 def embed_delta(host: Floats, code_bits: npt.NDArray[np.uint8], seed: bytes, rate: int) -> Floats:
     """The mark to add to every channel of a clip whose mono mix is ``host``."""
     found = pattern(seed, rate)
-    block = found.template(code_bits.astype(np.float64) * 2.0 - 1.0)
-    envelope = _moving_rms(host, round(ENVELOPE_SECONDS * rate))
-    return np.asarray(STRENGTH * np.maximum(envelope, FLOOR) * np.resize(block, len(host)))
+    block = found.template(code_bits.astype(np.float64) * 2.0 - 1.0) * STRENGTH
+    delta = _moving_rms(host, round(ENVELOPE_SECONDS * rate))
+    np.maximum(delta, FLOOR, out=delta)
+    for start in range(0, len(delta), len(block)):
+        piece = delta[start : start + len(block)]
+        piece *= block[: len(piece)]
+    return delta
 
 
 @dataclass(slots=True, frozen=True)
@@ -105,7 +130,7 @@ def _whitened(signal: Floats, rate: int) -> Floats:
     spectrum = np.fft.rfft(signal)
     freqs = np.fft.rfftfreq(len(signal), 1 / rate)
     width = max(1, round(SMOOTH_HZ * len(signal) / rate))
-    magnitude = np.convolve(np.abs(spectrum), np.ones(width) / width, mode="same")
+    magnitude = _moving_mean(np.abs(spectrum), width)
     band = (freqs >= LOW) & (freqs <= min(HIGH, 0.45 * rate))
     flat = np.where(band, spectrum / np.maximum(magnitude, 1e-12), 0)
     out = np.fft.irfft(flat, len(signal))

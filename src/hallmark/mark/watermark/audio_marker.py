@@ -6,6 +6,8 @@ chunk kept (but C2PA's), MP3 decoded and re-encoded with libmp3lame at its own b
 rate, its ID3 tags copied. Clips under ``audio.MIN_SECONDS`` are refused (``UserError``): they
 cannot hold every code bit. The record in ``metadata["watermark"]`` has the image marker's
 fields, with the mark's SNR in place of a PSNR; a propagator keeps a mark of ours already there.
+``mark_samples`` and ``detect_mono`` work on samples alone: the video watermark uses them on a
+video's audio track.
 
 Detection needs the sync peak above ``SYNC_THRESHOLD`` standard deviations (unmarked clips
 measured 3.5-5.5, marked ones 20-26 after an MP3 128 kbit/s re-encode) and a matching CRC.
@@ -21,9 +23,10 @@ import numpy as np
 from hallmark.content import Content, Medium
 from hallmark.errors import UserError
 from hallmark.mark.base import Finding, Inspector
-from hallmark.mark.explicit_audio import KINDS, Decoded, decode_audio, encode_audio
+from hallmark.mark.explicit_audio import KINDS, Decoded, Samples, decode_audio, encode_audio
 from hallmark.mark.gb45438.formats import base_type
 from hallmark.mark.watermark import audio
+from hallmark.mark.watermark.audio import Floats
 from hallmark.mark.watermark.inspector import SCHEME, Detection
 from hallmark.mark.watermark.marker import PayloadMarker
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
@@ -44,31 +47,44 @@ class MarkedAudio:
     snr: float  # dB: programme over mark, as written (before an MP3 encoder)
 
 
-def _check(decoded: Decoded) -> None:
-    if decoded.rate < audio.MIN_RATE:
-        raise UserError(f"the audio watermark needs at least {audio.MIN_RATE} Hz sampling")
-    if decoded.duration < audio.MIN_SECONDS:
-        raise UserError(
-            f"the clip is {decoded.duration:.2f} s; the audio watermark needs at least "
+def unfit(rate: int, seconds: float) -> str | None:
+    """Why a clip of ``seconds`` at ``rate`` Hz cannot carry the mark; None when it can."""
+    if rate < audio.MIN_RATE:
+        return f"the audio watermark needs at least {audio.MIN_RATE} Hz sampling"
+    if seconds < audio.MIN_SECONDS:
+        return (
+            f"the clip is {seconds:.2f} s; the audio watermark needs at least "
             f"{audio.MIN_SECONDS:g} s"
         )
+    return None
+
+
+def mark_samples(
+    samples: Samples, rate: int, payload: Payload, key: WatermarkKey
+) -> tuple[Samples, float]:
+    """``samples`` (frames, channels) with the mark of ``payload`` in every channel, and the
+    SNR in dB (programme over mark)."""
+    host = samples.mean(axis=1)
+    delta = audio.embed_delta(host, encode(payload.bits()), audio_seed(key), rate)
+    power = float(np.sum(samples**2))
+    noise = float(np.sum(delta**2)) * samples.shape[1]
+    snr = 99.0 if noise == 0 or power == 0 else round(float(10 * np.log10(power / noise)), 2)
+    return samples + delta[:, None], snr
 
 
 def embed_audio(content: Content, payload: Payload, key: WatermarkKey) -> MarkedAudio:
     """The WAV or MP3 file with ``payload`` watermarked into it, in the same format."""
     decoded = decode_audio(content)
-    _check(decoded)
-    host = decoded.samples.mean(axis=1)
-    delta = audio.embed_delta(host, encode(payload.bits()), audio_seed(key), decoded.rate)
-    marked = decoded.samples + delta[:, None]
-    power = float(np.sum(decoded.samples**2))
-    noise = float(np.sum(delta**2)) * decoded.samples.shape[1]
-    snr = 99.0 if noise == 0 or power == 0 else round(10 * np.log10(power / noise), 2)
+    reason = unfit(decoded.rate, decoded.duration)
+    if reason is not None:
+        raise UserError(reason)
+    marked, snr = mark_samples(decoded.samples, decoded.rate, payload, key)
     return MarkedAudio(encode_audio(decoded, marked), payload, snr)
 
 
-def detect_samples(decoded: Decoded, key: WatermarkKey) -> Detection | None:
-    reading = audio.read(decoded.samples.mean(axis=1), audio_seed(key), decoded.rate)
+def detect_mono(mono: Floats, rate: int, key: WatermarkKey) -> Detection | None:
+    """The watermark in a mono mix at ``rate`` Hz, or None."""
+    reading = audio.read(mono, audio_seed(key), rate)
     if reading is None or reading.sync < SYNC_THRESHOLD:
         return None
     bits = decode(reading.soft)
@@ -85,6 +101,10 @@ def detect_samples(decoded: Decoded, key: WatermarkKey) -> Detection | None:
         strong=STRONG_SYNC,
         algorithm=ALGORITHM,
     )
+
+
+def detect_samples(decoded: Decoded, key: WatermarkKey) -> Detection | None:
+    return detect_mono(decoded.samples.mean(axis=1), decoded.rate, key)
 
 
 def detect_audio(content: Content, key: WatermarkKey) -> Detection | None:

@@ -20,7 +20,9 @@ filtered with a local contrast normalisation (the image is the noise here). Then
 1. the period is searched, square, from the size-derived one to that of an image whose short
    side was cut by up to ``MAX_CUT``: for each candidate the image is *folded* onto one tile
    (pixels of equal tile phase averaged) and circularly correlated with the pilot (one FFT),
-   on a half-resolution copy first, then refined at full resolution and per axis;
+   on a half-resolution copy first, then refined at full resolution and per axis around the
+   coarse peaks that stand out of the noise (``COARSE_SYNC``; an unmarked image has none, and
+   its search ends there);
 2. the fold with the sharpest pilot peak gives the cyclic shift; undoing it, each cell's
    reading is its bump-weighted sum, and each code bit's soft value the sum of its three
    cells' descrambled readings, handed to the Viterbi decoder (``payload.decode``).
@@ -31,6 +33,7 @@ The pilot's peak height in standard deviations (``sync``) says whether anything 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -52,11 +55,13 @@ MAX_CUT = 0.12  # the decoder finds the tiles of images whose short side lost up
 COARSE_STEP = 0.003  # relative period step of the coarse search
 FINE_STEP = 0.001  # and of the refinement around its best peaks
 COARSE_PEAKS = 2
+COARSE_SYNC = 5.5  # a coarse peak worth refining
 TARGET_PSNR = 40.0  # dB: the strength of the delta, before rounding and clipping
 MASK_RANGE = (0.15, 2.5)  # local contrast relative to the image's median, clipped to this
 MASK_EXPONENT = 0.5
 
 Array = npt.NDArray[np.float32]
+Luma = npt.NDArray[np.float32] | npt.NDArray[np.uint8]  # what the embedding side reads
 Floats = npt.NDArray[np.float64]
 Complex = npt.NDArray[np.complex128]
 Code = npt.NDArray[np.uint8]
@@ -118,79 +123,163 @@ def _phases(length: int, period: float) -> tuple[npt.NDArray[np.intp], npt.NDArr
     return index, (index + 1) % GRID, weight
 
 
-def tiled(tile: Floats, height: int, width: int) -> Array:
-    """The tile repeated over a height x width image, bilinearly interpolated."""
-    period = min(height, width) / TILES
+def _interpolated(tile: Floats, height: int, width: int, period: float) -> Array:
+    """The tile repeated with ``period`` over height x width pixels, bilinearly interpolated:
+    along the columns on the tile itself, then along the rows (whole rows gathered)."""
     y0, y1, wy = _phases(height, period)
     x0, x1, wx = _phases(width, period)
     pattern = tile.astype(np.float32, copy=False)
-    rows0, rows1 = pattern[y0], pattern[y1]
-    top = rows0[:, x0] * (1 - wx) + rows0[:, x1] * wx
-    bottom = rows1[:, x0] * (1 - wx) + rows1[:, x1] * wx
-    out = (top * (1 - wy)[:, np.newaxis] + bottom * wy[:, np.newaxis]).astype(
-        np.float32, copy=False
-    )
+    columns = pattern[:, x0] * (1 - wx) + pattern[:, x1] * wx
+    out: Array = columns[y0]
+    out *= (1 - wy)[:, np.newaxis]
+    out += columns[y1] * wy[:, np.newaxis]
+    return out
+
+
+def _span(period: float) -> int:
+    """After how many pixels every pixel's tile phase repeats: the period, or twice it (the
+    short side) when the period is a half pixel."""
+    return round(period) if float(period).is_integer() else round(2 * period)
+
+
+def tiled(tile: Floats, height: int, width: int) -> Array:
+    """The tile repeated over a height x width image, bilinearly interpolated (one span of
+    it interpolated, then copied over the rest)."""
+    period = min(height, width) / TILES
+    span = _span(period)
+    block = _interpolated(tile, min(height, span), min(width, span), period)
+    out: Array = np.empty((height, width), dtype=np.float32)
+    for top in range(0, height, span):
+        for left in range(0, width, span):
+            rows, columns = min(span, height - top), min(span, width - left)
+            out[top : top + rows, left : left + columns] = block[:rows, :columns]
     return out
 
 
 def box_blur(image: Array, radius: int) -> Array:
-    """The mean over a (2r+1)-square window, edges replicated (cumulative sums per axis)."""
+    """The mean over a (2r+1)-square window, edges replicated (shifted sums per axis)."""
     if radius < 1:
         return image
     size = 2 * radius + 1
     out = image
     for axis in (0, 1):
+        length = out.shape[axis]
         pad = [(0, 0), (0, 0)]
-        pad[axis] = (radius + 1, radius)
-        total = np.cumsum(np.pad(out, pad, mode="edge"), axis=axis, dtype=np.float32)
-        ahead = np.take(total, np.arange(size, total.shape[axis]), axis=axis)
-        behind = np.take(total, np.arange(0, total.shape[axis] - size), axis=axis)
-        out = (ahead - behind) / np.float32(size)
+        pad[axis] = (radius, radius)
+        padded = np.pad(out, pad, mode="edge")
+        if axis == 0:
+            windows = [padded[k : k + length] for k in range(size)]
+        else:
+            windows = [padded[:, k : k + length] for k in range(size)]
+        total = windows[0].astype(np.float32, copy=True)
+        for window in windows[1:]:
+            total += window
+        total /= np.float32(size)
+        out = total
     return out
 
 
-def reduce(image: Array, factor: int) -> Array:
+def reduce(image: Luma, factor: int) -> Array:
     """The mean of each ``factor`` x ``factor`` block (a remainder at the edges is dropped)."""
     if factor <= 1:
-        return image
+        return image.astype(np.float32, copy=False)
     height, width = image.shape[0] // factor, image.shape[1] // factor
-    total = np.zeros((height, width), dtype=np.float32)
-    for dy in range(factor):
-        for dx in range(factor):
-            total += image[dy : height * factor : factor, dx : width * factor : factor]
-    out = (total / np.float32(factor * factor)).astype(np.float32, copy=False)
-    return out
+    whole = image[: height * factor, : width * factor]
+    rows = whole.reshape(height, factor, width * factor).sum(axis=1, dtype=np.float32)
+    total: Array = rows[:, 0::factor].copy()
+    for dx in range(1, factor):
+        total += rows[:, dx::factor]
+    total /= np.float32(factor * factor)
+    return total
 
 
-def texture_mask(luma: Array) -> Array:
+def _median(values: Array) -> float:
+    flat = values.ravel()
+    middle = flat.size // 2
+    if flat.size % 2:
+        return float(np.partition(flat, middle)[middle])
+    low, high = np.partition(flat, (middle - 1, middle))[middle - 1 : middle + 1]
+    return (float(low) + float(high)) / 2
+
+
+def coarse_texture_mask(luma: Luma) -> tuple[Array, int]:
     """How much the eye tolerates where: local contrast relative to the image's median
-    contrast, clipped to MASK_RANGE and softened by MASK_EXPONENT (computed at about the
-    working resolution and spread back over the full image)."""
+    contrast, clipped to MASK_RANGE and softened by MASK_EXPONENT. Computed at about the
+    working resolution: one value per ``factor`` x ``factor`` block, the factor returned."""
     factor = max(1, min(luma.shape) // WORKING_SIDE)
     small = reduce(luma, factor)
     mean = box_blur(small, 2)
     spread = np.sqrt(np.maximum(box_blur(small * small, 2) - mean * mean, 0.0))
-    typical = float(np.median(spread)) + 1.0
+    typical = _median(spread) + 1.0
     relative = np.clip((spread + 1.0) / typical, *MASK_RANGE) ** MASK_EXPONENT
-    mask = box_blur(relative.astype(np.float32), 1)
-    if factor > 1:
-        mask = np.repeat(np.repeat(mask, factor, axis=0), factor, axis=1)
-        pad_y, pad_x = luma.shape[0] - mask.shape[0], luma.shape[1] - mask.shape[1]
-        mask = np.pad(mask, ((0, pad_y), (0, pad_x)), mode="edge")
-    return mask
+    return box_blur(relative.astype(np.float32), 1), factor
 
 
-def embed_delta(luma: Array, code: Code, seed: bytes) -> Array:
+def _spread_columns(mask: Array, factor: int, rows: int, width: int) -> Array:
+    """The coarse mask with each value repeated ``factor`` times along a row, the last row and
+    column repeated to cover ``rows`` block rows and ``width`` pixels."""
+    wide = np.repeat(mask, factor, axis=1)
+    out: Array = np.pad(wide, ((0, rows - mask.shape[0]), (0, width - wide.shape[1])), mode="edge")
+    return out
+
+
+def texture_mask(luma: Luma) -> Array:
+    """The texture mask (``coarse_texture_mask``) spread back over the full image."""
+    mask, factor = coarse_texture_mask(luma)
+    height, width = luma.shape
+    rows = -(-height // factor)
+    wide = _spread_columns(mask, factor, rows, width)
+    out: Array = np.repeat(wide, factor, axis=0)[:height]
+    return out
+
+
+def masked_pattern(luma: Luma, code: Code, seed: bytes) -> Array:
+    """The tiled pattern for ``code`` times the texture mask of ``luma``, not yet scaled.
+
+    One block of the pattern is interpolated, as tall as a whole number of both the pattern's
+    span and the mask's blocks, and written over the image block by block, multiplied by the
+    mask on the way (each mask row broadcast over its ``factor`` pixel rows)."""
+    height, width = luma.shape
+    mask, factor = coarse_texture_mask(luma)
+    rows = -(-height // factor)  # mask rows; the last covers the remainder
+    padded = rows * factor
+    period = min(height, width) / TILES
+    span = _span(period)
+    span_y = math.lcm(span, factor)
+    block = _interpolated(
+        tile_pattern(layout(seed).cells(code)), min(padded, span_y), min(width, span), period
+    )
+    strips = block.reshape(block.shape[0] // factor, factor, block.shape[1])
+    weights = _spread_columns(mask, factor, rows, width)[:, np.newaxis, :]
+    out: Array = np.empty((padded, width), dtype=np.float32)
+    blocks = out.reshape(rows, factor, width)
+    for top in range(0, rows, span_y // factor):
+        bottom = min(rows, top + span_y // factor)
+        for left in range(0, width, span):
+            right = min(width, left + span)
+            np.multiply(
+                strips[: bottom - top, :, : right - left],
+                weights[top:bottom, :, left:right],
+                out=blocks[top:bottom, :, left:right],
+            )
+    return out[:height]
+
+
+def delta_scale(pattern: Array) -> float:
+    """The factor that brings the masked pattern to TARGET_PSNR."""
+    rms = 255.0 / 10 ** (TARGET_PSNR / 20)
+    flat = pattern.reshape(-1)
+    return rms / max(float(np.sqrt(np.dot(flat, flat) / max(flat.size, 1))), 1e-6)
+
+
+def embed_delta(luma: Luma, code: Code, seed: bytes) -> Array:
     """The luminance change (float, to add to R, G and B alike) that writes ``code``."""
     height, width = luma.shape
     if min(height, width) < MIN_SIDE:
         raise ValueError(f"the watermark needs at least {MIN_SIDE} px on the short side")
-    pattern = tiled(tile_pattern(layout(seed).cells(code)), height, width)
-    delta = pattern * texture_mask(luma)
-    rms = 255.0 / 10 ** (TARGET_PSNR / 20)
-    scale = rms / max(float(np.sqrt(np.mean(delta * delta, dtype=np.float64))), 1e-6)
-    out: Array = delta * np.float32(scale)
-    return out
+    delta = masked_pattern(luma, code, seed)
+    delta *= np.float32(delta_scale(delta))
+    return delta
 
 
 @dataclass(slots=True, frozen=True)
@@ -203,14 +292,20 @@ class Reading:
     shift: tuple[float, float]  # (y, x) where the first tile starts, in input pixels
 
 
-def _area_matrix(size: int, target: int) -> Array:
-    """The (target, size) matrix that area-averages ``size`` samples into ``target``."""
+def _area_resample(values: Array, target: int, axis: int) -> Array:
+    """``values`` area-averaged along ``axis`` into ``target`` samples: each output sample is
+    the mean of the input over its share of the axis (a difference of the running integral)."""
+    size = values.shape[axis]
+    if size == target:
+        return values
+    samples = np.moveaxis(values, axis, 0).astype(np.float64)
+    integral = np.concatenate((np.zeros_like(samples[:1]), np.cumsum(samples, axis=0)))
     edges = np.linspace(0.0, size, target + 1)
-    start = np.arange(size)
-    right = np.minimum(start + 1, edges[1:, np.newaxis])
-    left = np.maximum(start, edges[:-1, np.newaxis])
-    weights = np.clip(right - left, 0.0, None) / (edges[1:] - edges[:-1])[:, np.newaxis]
-    out: Array = weights.astype(np.float32, copy=False)
+    whole = np.minimum(np.floor(edges).astype(np.intp), size - 1)
+    extra = (edges - whole)[:, np.newaxis]
+    at = integral[whole] + extra * samples[whole]
+    means = (at[1:] - at[:-1]) / (edges[1:] - edges[:-1])[:, np.newaxis]
+    out: Array = np.moveaxis(means, 0, axis).astype(np.float32)
     return out
 
 
@@ -223,9 +318,7 @@ def working_copy(luma: Array) -> tuple[Array, float]:
     small = reduce(luma, short // WORKING_SIDE)
     scale = WORKING_SIDE / min(small.shape)
     height, width = (max(1, round(n * scale)) for n in small.shape)
-    rows = _area_matrix(small.shape[0], height)
-    columns = _area_matrix(small.shape[1], width)
-    out = (rows @ small @ columns.T).astype(np.float32, copy=False)
+    out = _area_resample(_area_resample(small, height, 0), width, 1)
     return out, luma.shape[0] / height
 
 
@@ -239,15 +332,24 @@ def whiten(luma: Array) -> Array:
     return out
 
 
-def fold(signal: Array, period_y: float, period_x: float, grid: int = GRID) -> Floats:
+def _phase_bins(length: int, period: float, grid: int) -> npt.NDArray[np.intp]:
+    """The fold row (or column) of each pixel along an axis."""
+    out: npt.NDArray[np.intp] = (((np.arange(length) + 0.5) / period % 1.0) * grid).astype(
+        np.intp
+    ) % grid
+    return out
+
+
+def fold(signal: Array | Floats, period_y: float, period_x: float, grid: int = GRID) -> Floats:
     """The mean of the signal over pixels of equal tile phase, on a grid x grid fold."""
     height, width = signal.shape
-    rows = (((np.arange(height) + 0.5) / period_y % 1.0) * grid).astype(np.intp) % grid
-    cols = (((np.arange(width) + 0.5) / period_x % 1.0) * grid).astype(np.intp) % grid
+    rows = _phase_bins(height, period_y, grid)
+    cols = _phase_bins(width, period_x, grid)
     index = (rows[:, np.newaxis] * grid + cols[np.newaxis, :]).ravel()
     sums = np.bincount(index, weights=signal.ravel(), minlength=grid * grid)
-    counts = np.bincount(index, minlength=grid * grid)
-    folded = sums / np.maximum(counts, 1)
+    # The bins are a product of row and column bins, so are their pixel counts.
+    counts = np.outer(np.bincount(rows, minlength=grid), np.bincount(cols, minlength=grid))
+    folded = sums / np.maximum(counts.ravel(), 1)
     out: Floats = (folded - folded.mean()).reshape(grid, grid)
     return out
 
@@ -261,16 +363,20 @@ class _Match:
     shift: tuple[int, int]  # of the fold against the pilot, in fold samples
 
 
-def _match(signal: Array, period_y: float, period_x: float, pilot: Complex) -> _Match:
-    """How well the fold at these periods matches the pilot, at its best cyclic shift.
-    ``pilot`` is the conjugate spectrum of the pilot tile, on the fold's grid."""
+def _matches(signal: Floats, periods: list[tuple[float, float]], pilot: Complex) -> list[_Match]:
+    """How well the fold at each (y, x) period matches the pilot, at its best cyclic shift.
+    ``pilot`` is the conjugate spectrum of the pilot tile, on the fold's grid; the folds'
+    FFTs and statistics are taken together, one call for all."""
     grid = pilot.shape[0]
-    spectrum = np.fft.rfft2(fold(signal, period_y, period_x, grid))
-    surface = np.fft.irfft2(spectrum * pilot, s=(grid, grid))
-    flat = int(np.argmax(surface))
-    y, x = divmod(flat, grid)
-    sync = (surface[y, x] - surface.mean()) / (surface.std() + 1e-12)
-    return _Match(float(sync), period_y, period_x, spectrum, (y, x))
+    spectra = np.fft.rfft2(np.stack([fold(signal, y, x, grid) for y, x in periods]))
+    surfaces = np.fft.irfft2(spectra * pilot, s=(grid, grid)).reshape(len(periods), -1)
+    peaks = np.argmax(surfaces, axis=1)
+    heights = surfaces[np.arange(len(periods)), peaks]
+    syncs = (heights - surfaces.mean(axis=1)) / (surfaces.std(axis=1) + 1e-12)
+    return [
+        _Match(float(syncs[k]), y, x, spectra[k], divmod(int(peaks[k]), grid))
+        for k, (y, x) in enumerate(periods)
+    ]
 
 
 def _local_peaks(scores: Floats) -> list[int]:
@@ -284,30 +390,41 @@ def search(signal: Array, pilot_tile: Floats) -> _Match:
     """The tile period and shift with the sharpest pilot peak: a coarse scan of one (square)
     period on a half-resolution copy with a half-size fold, from the size-derived period to
     that of an image cut by MAX_CUT; the best peaks refined at full resolution, then each
-    axis alone (resampling may round the two sides differently)."""
-    coarse = reduce(signal, 2)
+    axis alone (resampling may round the two sides differently). A coarse peak under
+    COARSE_SYNC is noise: unmarked images measured under 5, marked ones 10 and up after the
+    attacks of ``attacks`` and 6.8 and up after harsher ones that still decoded. When no peak
+    reaches it, the best is matched once at full resolution, without refining."""
+    coarse = reduce(signal, 2).astype(np.float64)
+    full = signal.astype(np.float64)
     half = pilot_tile.reshape(GRID // 2, 2, GRID // 2, 2).mean(axis=(1, 3))
     coarse_pilot = np.conj(np.fft.rfft2(half))
     nominal = min(coarse.shape) / TILES
     periods = np.exp(
         np.arange(np.log(nominal * (1 - COARSE_STEP)), np.log(nominal / (1 - MAX_CUT)), COARSE_STEP)
     )
-    scores = np.array([_match(coarse, p, p, coarse_pilot).sync for p in periods])
+    scores = np.array([m.sync for m in _matches(coarse, [(p, p) for p in periods], coarse_pilot)])
     pilot = np.conj(np.fft.rfft2(pilot_tile))
+    peaks = [i for i in _local_peaks(scores)[:COARSE_PEAKS] if scores[i] >= COARSE_SYNC]
+    if not peaks:
+        period = 2 * float(periods[int(np.argmax(scores))])
+        return _matches(full, [(period, period)], pilot)[0]
     steps = np.exp(np.arange(-COARSE_STEP, COARSE_STEP + 1e-9, FINE_STEP))
+    candidates = [float(p) for index in peaks for p in 2 * periods[index] * steps]
     best: _Match | None = None
-    for index in _local_peaks(scores)[:COARSE_PEAKS]:
-        for period in 2 * periods[index] * steps:
-            found = _match(signal, period, period, pilot)
-            if best is None or found.sync > best.sync:
-                best = found
+    for found in _matches(full, [(p, p) for p in candidates], pilot):
+        if best is None or found.sync > best.sync:
+            best = found
     assert best is not None
     for axis in (0, 1):
         start = best
-        for step in steps:
-            period_y = start.period_y * (step if axis == 0 else 1.0)
-            period_x = start.period_x * (step if axis == 1 else 1.0)
-            found = _match(signal, period_y, period_x, pilot)
+        candidates_yx = [
+            (
+                start.period_y * (float(step) if axis == 0 else 1.0),
+                start.period_x * (float(step) if axis == 1 else 1.0),
+            )
+            for step in steps
+        ]
+        for found in _matches(full, candidates_yx, pilot):
             if found.sync > best.sync:
                 best = found
     return best

@@ -81,12 +81,12 @@ def detect_luma(luma: image.Array, key: WatermarkKey) -> Detection | None:
 def detect(data: bytes, media_type: str, key: WatermarkKey) -> Detection | None:
     """The watermark in an image file, or None; a UserError for a decompression bomb."""
     try:
-        picture = raster.decode(data, media_type)
+        luma = raster.decode_luma(data, media_type)
     except raster.ImageTooLarge:
         raise
     except UserError:
         return None  # corrupt, or not a kind of image the watermark is written into
-    return detect_luma(picture.luma(), key)
+    return detect_luma(luma, key)
 
 
 class WatermarkInspector(Inspector):

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from PIL import Image
 
 from hallmark.content import Content, Medium
 from hallmark.errors import UserError
@@ -33,13 +32,15 @@ ALGORITHM = "hallmark-tiles-v1"
 class Marked:
     data: bytes
     payload: Payload
-    psnr: float  # dB, over the colour channels, of the pixels as written (before encoding)
+    # dB, of the change to the pixels as written (before encoding): over the colour channels,
+    # or over the Y plane of a colour JPEG, which is written as YCbCr (the same change).
+    psnr: float
 
 
 def embed(data: bytes, media_type: str, payload: Payload, key: WatermarkKey) -> Marked:
     """The image file with ``payload`` watermarked into it, in the same format."""
     picture = raster.decode(data, media_type)
-    luma = picture.luma()
+    luma = picture.luma8()
     if min(luma.shape) < image.MIN_SIDE:
         height, width = luma.shape
         raise UserError(
@@ -47,18 +48,11 @@ def embed(data: bytes, media_type: str, payload: Payload, key: WatermarkKey) -> 
             f"{image.MIN_SIDE} px on the short side"
         )
     delta = image.embed_delta(luma, encode(payload.bits()), key.pattern_seed())
-    marked = picture.add_luma(delta)
-    return Marked(raster.encode(picture, marked, data), payload, _psnr(picture, marked))
+    marked, mse = picture.add_luma(delta)
+    return Marked(raster.encode(picture, marked, data), payload, _psnr(mse))
 
 
-def _psnr(picture: raster.Picture, marked: Image.Image) -> float:
-    before = picture.image
-    if before.mode != marked.mode:
-        before = before.convert(marked.mode)
-    difference = np.asarray(before, dtype=np.float32) - np.asarray(marked, dtype=np.float32)
-    if difference.ndim == 3 and marked.mode in ("LA", "RGBA"):
-        difference = difference[..., :-1]
-    mse = float(np.mean(difference * difference))
+def _psnr(mse: float) -> float:
     return 99.0 if mse == 0 else round(10 * np.log10(255.0**2 / mse), 2)
 
 
@@ -107,7 +101,7 @@ class WatermarkMarker(PayloadMarker):
     algorithm: ClassVar[str] = ALGORITHM
 
     def detect(self, content: Content, key: WatermarkKey) -> Detection | None:
-        return detect_luma(raster.decode(content.data, content.media_type).luma(), key)
+        return detect_luma(raster.decode_luma(content.data, content.media_type), key)
 
     def embed(
         self, content: Content, payload: Payload, key: WatermarkKey

@@ -13,6 +13,10 @@ segments (a C2PA manifest among them, which a pixel change invalidates anyway) a
 
 Pixels are handled in display orientation: an EXIF Orientation tag is applied before
 embedding or reading and undone after, so a viewer's upright picture carries the upright mark.
+
+A colour JPEG is decoded to its YCbCr planes and the mark written into its Y plane alone
+(``Picture``); reading one (``decode_luma``) decodes the Y plane only. Other images are
+read as RGB(A) or L(A), their luminance Pillow's ITU-R 601 sum, rounded to 8 bits.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import struct
 import warnings
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -75,55 +79,98 @@ def format_of(media_type: str) -> str | None:
 
 @dataclass(slots=True)
 class Picture:
-    """A decoded image: the Pillow object (for its metadata) and its format."""
+    """A decoded image: the Pillow object (for its metadata) and its format.
+
+    A colour JPEG is decoded to its YCbCr planes (``draft``), not to RGB: its Y plane is the
+    luminance, the mark is added to that plane alone (one plane of arithmetic, not three) and
+    the chroma planes go back to the encoder untouched. Adding the same change to R, G and B
+    is the same change, up to the clipping of saturated colours."""
 
     image: Image.Image
     format: str
+    _plane: Pixels | None = field(default=None, repr=False)
 
     @property
     def orientation(self) -> int:
         value = self.image.getexif().get(0x0112, 1)
         return value if isinstance(value, int) and value in _ORIENT else 1
 
+    def luma8(self) -> Pixels:
+        """The luminance (ITU-R 601; for RGB, Pillow's rounded fixed-point sum), 8 bits, in
+        display orientation."""
+        if self._plane is None:
+            self._plane = _luma_plane(self.image)
+        return self._to_display(self._plane)
+
     def luma(self) -> Array:
-        """The luminance (ITU-R 601), in display orientation."""
-        image = self.image
-        if image.mode not in ("L", "LA", "RGB", "RGBA"):
-            image = image.convert("RGBA" if "A" in image.mode else "RGB")
-        if image.mode in ("L", "LA"):
-            values = np.asarray(image.getchannel("L"), dtype=np.float32)
-        else:
-            rgb = np.asarray(image, dtype=np.float32)
-            values = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-        return self._to_display(values)
+        """The luminance as float, in display orientation."""
+        return self.luma8().astype(np.float32)
 
-    def _to_display(self, values: Array) -> Array:
+    def _to_display(self, values: Pixels) -> Pixels:
         orientation = self.orientation
-        out: Array = _ORIENT[orientation][0](values) if orientation != 1 else values
-        return np.ascontiguousarray(out)
+        return _ORIENT[orientation][0](values) if orientation != 1 else values
 
-    def add_luma(self, delta: Array) -> Image.Image:
-        """A copy with ``delta`` (display orientation) added to each colour channel."""
+    def add_luma(self, delta: Array) -> tuple[Image.Image, float]:
+        """The image with ``delta`` (display orientation) added to each colour channel (to
+        the Y plane of a YCbCr image), rounded and clipped, and the mean square of the change
+        per colour sample. A Y plane is changed in the decoded image itself (``image``), the
+        other modes in a copy; ``delta`` is used as scratch space."""
         orientation = self.orientation
         if orientation != 1:
-            delta = np.ascontiguousarray(_ORIENT[orientation][1](delta))
+            delta = _ORIENT[orientation][1](delta)
         image = self.image
+        if image.mode in ("L", "LA", "YCbCr"):
+            if self._plane is None:
+                self._plane = _luma_plane(image)
+            self._plane, mse = _add_to_plane(self._plane, delta)
+            image.im.putband(Image.fromarray(self._plane).im, 0)
+            return image, mse
         if image.mode in WIDENED:
             mode = "RGBA" if image.mode == "PA" or "transparency" in image.info else "RGB"
             image = image.convert(mode)
         pixels = np.array(image, dtype=np.uint8)
-        if pixels.ndim == 2:
-            pixels = pixels[..., np.newaxis]
-        colour = 1 if image.mode in ("L", "LA") else 3
-        changed = pixels[..., :colour].astype(np.float32) + delta[..., np.newaxis]
-        pixels[..., :colour] = np.clip(np.rint(changed), 0, 255).astype(np.uint8)
-        if image.mode == "L":
-            pixels = pixels[..., 0]
-        return Image.fromarray(pixels, image.mode)
+        colour = pixels[..., :3]
+        changed = colour.astype(np.float32)
+        changed += delta[..., np.newaxis]
+        np.rint(changed, out=changed)
+        np.clip(changed, 0, 255, out=changed)
+        difference = changed - colour
+        mse = _mean_square(difference)
+        np.copyto(colour, changed, casting="unsafe")
+        return Image.fromarray(pixels, image.mode), mse
 
 
-def decode(data: bytes, media_type: str) -> Picture:
-    """Decode an image file, or raise a UserError that says what is wrong with it."""
+def _luma_plane(image: Image.Image) -> Pixels:
+    """The luminance in stored orientation."""
+    if image.mode in ("L", "LA", "YCbCr"):
+        band = image if image.mode == "L" else image.getchannel(0)
+    elif image.mode in WIDENED:
+        band = image.convert(WIDENED[image.mode]).convert("L")
+    else:
+        band = image.convert("L")
+    return np.asarray(band, dtype=np.uint8)
+
+
+def _mean_square(values: Array) -> float:
+    flat = np.ravel(values)
+    return float(np.dot(flat, flat)) / max(flat.size, 1)
+
+
+def _add_to_plane(plane: Pixels, delta: Array) -> tuple[Pixels, float]:
+    """``plane`` plus ``delta`` (in place), rounded and clipped, and the mean square change."""
+    change = np.rint(delta, out=delta)
+    mse = _mean_square(change)
+    np.add(change, plane, out=change)
+    if change.min() < 0 or change.max() > 255:  # clipped: the change is not the rounded delta
+        np.clip(change, 0, 255, out=change)
+        mse = _mean_square(np.subtract(change, plane, dtype=np.float32))
+    out: Pixels = np.ascontiguousarray(change.astype(np.uint8))
+    return out, mse
+
+
+def _open(data: bytes, media_type: str) -> tuple[Image.Image, str]:
+    """The image opened (its header read, nothing decoded yet) after the checks that need no
+    pixels: format, size, animation, pixel mode."""
     name = format_of(media_type)
     if name is None:
         raise UserError(
@@ -142,7 +189,6 @@ def decode(data: bytes, media_type: str) -> Picture:
                 )
             if getattr(image, "n_frames", 1) > 1:
                 raise UserError("animated images cannot carry the watermark")
-            image.load()
     except UserError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -154,7 +200,34 @@ def decode(data: bytes, media_type: str) -> Picture:
             f"the watermark cannot be written into {image.mode} images; "
             "supported pixel modes: L, LA, RGB, RGBA and palette"
         )
+    return image, name
+
+
+def _load(image: Image.Image, name: str, draft: str | None) -> None:
+    """Decode the pixels; a colour JPEG stored as YCbCr straight to ``draft`` ("YCbCr", or
+    "L" for its Y plane alone)."""
+    if draft and name == "JPEG" and image.mode == "RGB" and image.info.get("adobe_transform") != 0:
+        image.draft(draft, None)
+    try:
+        image.load()
+    except _CORRUPT as exc:
+        raise UserError(f"the file is not a readable {name} image: {exc}") from exc
+
+
+def decode(data: bytes, media_type: str) -> Picture:
+    """Decode an image file to write the mark into, or raise a UserError that says what is
+    wrong with it."""
+    image, name = _open(data, media_type)
+    _load(image, name, "YCbCr")
     return Picture(image, name)
+
+
+def decode_luma(data: bytes, media_type: str) -> Array:
+    """Only the luminance of an image file, in display orientation, for reading the mark
+    (a colour JPEG's chroma is never decoded); the same UserErrors as ``decode``."""
+    image, name = _open(data, media_type)
+    _load(image, name, "L")
+    return Picture(image, name).luma()
 
 
 def _webp_lossless(data: bytes) -> bool:

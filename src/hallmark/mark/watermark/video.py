@@ -1,27 +1,39 @@
-"""The video watermark (MP4, MOV): the image watermark, same payload and key, in every frame.
+"""The video watermark (MP4, MOV): the image watermark, same payload and key, in every frame,
+and the audio watermark (``audio_marker``'s, same payload and key) in the first audio stream.
 
 **Writing.** One ffmpeg decodes the first video stream to raw 8-bit yuv420p frames on a pipe
 (``-noautorotate``: the frames as stored); numpy adds the image watermark's change to each
 frame's Y plane; a second ffmpeg encodes them back with ``explicit_video``'s settings
 (libx264, CRF 18, preset veryfast, yuv420p, same size), at the source's frame rate, in the
-source's container, the audio packets copied unchanged and the container metadata and the
-display rotation kept (a piped encode has no display matrix to copy, so a rotated clip is
-remuxed once more with ffmpeg's ``rotate`` tag, which a stream copy turns into one). The tiled
-pattern depends only on the frame size and the code, so it is computed once; the texture mask
-(which depends on the picture) is computed per frame, at about the decoder's working resolution
-(a few ms a frame). Frames are timed at the source's
-frame rate: a variable-frame-rate source comes out constant-rate at its average rate.
+source's container, the container metadata and the display rotation kept (a piped encode has
+no display matrix to copy, so a rotated clip is remuxed once more with ffmpeg's ``rotate`` tag,
+which a stream copy turns into one). The tiled pattern depends only on the frame size and the
+code, so it is computed once; the texture mask (which depends on the picture) is computed per
+frame, at about the decoder's working resolution (a few ms a frame). Frames are timed at the
+source's frame rate: a variable-frame-rate source comes out constant-rate at its average rate.
 
-The audio track is *not* watermarked (it is copied packet for packet); the audio watermark
-stays for WAV and MP3 files.
+The first audio stream, when it can carry the mark (``audio.MIN_SECONDS`` long, at
+``audio.MIN_RATE`` or more), is decoded to float PCM (``video_audio``: its own rate and
+channels), marked like a WAV file, written to a temporary f32le file and encoded by the same
+ffmpeg as its third input: AAC at the source's audio bitrate (192 kbit/s where the file does not
+say; at most 160 kbit/s a channel), in MP4 and MOV alike, placed where the source placed it
+against the first frame (sound before the first frame is cut, as the frames start the clip).
+Other audio streams, and a first one too short for the mark, are copied packet for packet. The
+record in ``metadata["watermark"]`` lists the ``tracks`` that carry the mark, the audio's SNR
+(``audio_snr``) or why it carries none (``audio_unmarked``).
 
 **Reading.** ``SAMPLES`` frames spread over the clip are decoded (stored orientation) and read
 by the image decoder; the soft code values of the frames whose pilot peak clears the image
 inspector's threshold are summed before the Viterbi decoder, and the CRC must match. Since
 every frame carries the same pattern, summing adds up the mark and averages out the pictures.
+That is ``VideoWatermarkInspector`` (costly). ``VideoAudioWatermarkInspector`` (cheap: quick
+inspections run it) reads the audio track, at most ``READ_SECONDS`` from its middle, as a mono
+mix, with the audio watermark's reader; so a clip whose picture was replaced is still found by
+its sound. Each gives its own finding, with ``track`` "video" or "audio". A propagator keeps a
+mark of ours found in either track.
 
 Refused with a UserError (marking): what ``explicit_video`` refuses, and frames whose short
-side is under the watermark's ``image.MIN_SIDE``. The inspector gives no finding for files it
+side is under the watermark's ``image.MIN_SIDE``. The inspectors give no finding for files they
 cannot decode.
 """
 
@@ -50,13 +62,20 @@ from hallmark.mark.explicit_video import (
     probe,
     run_tool,
 )
+from hallmark.mark.video_audio import AudioTrack, audio_track, decode_track
 from hallmark.mark.watermark import image
+from hallmark.mark.watermark.audio_marker import detect_mono, mark_samples, unfit
 from hallmark.mark.watermark.inspector import SCHEME, SYNC_THRESHOLD, Detection
 from hallmark.mark.watermark.marker import PayloadMarker
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
 
 ALGORITHM = "hallmark-tiles-video-v1"
 SAMPLES = 5  # frames the inspector reads
+AUDIO_CODEC = "aac"
+AUDIO_BITRATE = 192_000  # bits per second, where the source does not say its own
+MAX_AUDIO_BITRATE = 160_000  # per channel: a PCM source's bitrate is no AAC setting
+MARKED_AUDIO = "audio.f32"
+READ_SECONDS = 20.0  # of audio the inspector reads, from the middle of the track (~8 blocks)
 FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y"]
 
 
@@ -126,19 +145,83 @@ def _fail(log: Path, what: str) -> UserError:
     )
 
 
+@dataclass(slots=True, frozen=True)
+class MarkedTrack:
+    """The first audio stream's marked samples, written to ``MARKED_AUDIO`` as f32le."""
+
+    track: AudioTrack
+    snr: float
+
+    @property
+    def bitrate(self) -> int:
+        bitrate = self.track.bitrate or AUDIO_BITRATE
+        return min(bitrate, MAX_AUDIO_BITRATE * self.track.channels)
+
+
+def mark_track(root: Path, source: Path, payload: Payload, key: WatermarkKey) -> MarkedTrack | str:
+    """The first audio stream marked and written to ``root / MARKED_AUDIO``; or why it does not
+    carry the mark (then it is copied as it is)."""
+    track = audio_track(source)
+    if track is None:
+        return "the video has no audio stream"
+    reason = unfit(track.rate, track.duration)
+    if reason is not None:
+        return reason
+    try:
+        samples = decode_track(source, track)[: round(track.duration * track.rate)]
+    except UserError as exc:
+        return f"the audio cannot be decoded: {exc}"
+    if track.lead < 0:  # sound before the first frame: the encode starts with the frames
+        samples = samples[round(-track.lead * track.rate) :]
+    reason = unfit(track.rate, len(samples) / track.rate)
+    if reason is not None:
+        return reason
+    marked, snr = mark_samples(samples, track.rate, payload, key)
+    del samples  # a long track's copies add up: up to 600 s, several hundred MB each
+    np.clip(marked, -1.0, 1.0, out=marked).astype("<f4").tofile(root / MARKED_AUDIO)
+    return MarkedTrack(track, snr)
+
+
+def encoder_args(
+    container: str, info: VideoInfo, rate: str, audio: MarkedTrack | None
+) -> list[str]:
+    """The encoding ffmpeg: frames from the pipe (input 0), the source (input 1) for its
+    metadata and the audio streams it copies, the marked first audio stream (input 2)."""
+    args = [*FFMPEG, "-f", "rawvideo", "-pix_fmt", PIX_FMT]
+    args += ["-s", f"{info.width}x{info.height}", "-framerate", rate, "-i", "-"]
+    args += ["-i", f"in.{container}"]
+    if audio is None:
+        args += ["-map", "0:v:0", "-map", "1:a?"]
+    else:
+        track = audio.track
+        if track.lead > 0:
+            args += ["-itsoffset", f"{track.lead:.6f}"]
+        args += ["-f", "f32le", "-ar", str(track.rate), "-ac", str(track.channels)]
+        args += ["-i", MARKED_AUDIO, "-map", "0:v:0", "-map", "2:a:0"]
+        for index in range(1, track.streams):
+            args += ["-map", f"1:a:{index}"]
+    args += ["-c:v", VIDEO_CODEC, "-crf", CRF, "-preset", PRESET, "-pix_fmt", PIX_FMT]
+    args += ["-c:a", "copy"]
+    if audio is not None:
+        args += ["-c:a:0", AUDIO_CODEC, "-b:a:0", str(audio.bitrate)]
+        args += ["-map_metadata:s:a:0", "1:s:a:0"]
+    args += ["-map_metadata", "1"]
+    return [*args, "-f", container, f"out.{container}"]
+
+
 def _pipe_through(
-    root: Path, container: str, info: VideoInfo, rate: str, marker: FrameMarker
+    root: Path,
+    container: str,
+    info: VideoInfo,
+    rate: str,
+    marker: FrameMarker,
+    audio: MarkedTrack | None,
 ) -> int:
     """Decode, mark and re-encode; the number of frames written."""
     source = f"in.{container}"
     decode_args = [*FFMPEG, "-noautorotate", "-i", source, "-map", "0:v:0"]
     decode_args += ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", PIX_FMT, "-"]
-    encode_args = [*FFMPEG, "-f", "rawvideo", "-pix_fmt", PIX_FMT]
-    encode_args += ["-s", f"{info.width}x{info.height}", "-framerate", rate, "-i", "-"]
-    encode_args += ["-i", source, "-map", "0:v:0", "-map", "1:a?", "-c:v", VIDEO_CODEC]
-    encode_args += ["-crf", CRF, "-preset", PRESET, "-pix_fmt", PIX_FMT, "-c:a", "copy"]
-    encode_args += ["-map_metadata", "1"]
-    encode_args += ["-f", container, f"out.{container}"]
+    encode_args = encoder_args(container, info, rate, audio)
     deadline = time.monotonic() + encode_timeout(info.duration)
     frames = 0
     with (
@@ -187,17 +270,27 @@ class MarkedVideo:
     data: bytes
     payload: Payload
     frames: int
+    audio_snr: float | None = None  # dB, as written (before the AAC encoder); None: not marked
+    audio_unmarked: str | None = None  # why the audio does not carry the mark
+
+    @property
+    def tracks(self) -> list[str]:
+        return ["video"] if self.audio_snr is None else ["video", "audio"]
 
 
 def embed_video(data: bytes, container: str, payload: Payload, key: WatermarkKey) -> MarkedVideo:
-    """The clip with ``payload`` watermarked into every frame, in its own container."""
+    """The clip with ``payload`` watermarked into every frame and its first audio stream (where
+    it can carry the mark), in its own container."""
     with tempfile.TemporaryDirectory(prefix="hallmark-wm-video-") as folder:
         root = Path(folder)
-        (root / f"in.{container}").write_bytes(data)
-        info = probe(root / f"in.{container}")
+        source = root / f"in.{container}"
+        source.write_bytes(data)
+        info = probe(source)
         marker = FrameMarker(info.width, info.height, payload, key)
-        rate = frame_rate(root / f"in.{container}")
-        frames = _pipe_through(root, container, info, rate, marker)
+        rate = frame_rate(source)
+        audio = mark_track(root, source, payload, key)
+        marked_track = audio if isinstance(audio, MarkedTrack) else None
+        frames = _pipe_through(root, container, info, rate, marker, marked_track)
         target = root / f"out.{container}"
         if info.rotation and target.exists():
             # A piped encode has no display matrix to copy; a stream copy turns the tag into one.
@@ -208,7 +301,9 @@ def embed_video(data: bytes, container: str, payload: Payload, key: WatermarkKey
         marked = target.read_bytes() if target.exists() else b""
     if not marked:
         raise UserError("the video cannot be watermarked: ffmpeg wrote nothing")
-    return MarkedVideo(marked, payload, frames)
+    if isinstance(audio, MarkedTrack):
+        return MarkedVideo(marked, payload, frames, audio_snr=audio.snr)
+    return MarkedVideo(marked, payload, frames, audio_unmarked=audio)
 
 
 def sample_lumas(path: Path, info: VideoInfo, count: int = SAMPLES) -> list[image.Array]:
@@ -256,6 +351,25 @@ def detect_video(data: bytes, key: WatermarkKey, samples: int = SAMPLES) -> Dete
     return detect_lumas(lumas, key)
 
 
+def detect_video_audio(data: bytes, key: WatermarkKey) -> Detection | None:
+    """The audio watermark in the first audio stream of an MP4 or MOV file, or None (also for
+    files ffmpeg cannot read and files without audio)."""
+    with tempfile.TemporaryDirectory(prefix="hallmark-wm-video-") as folder:
+        path = Path(folder) / "in.video"
+        path.write_bytes(data)
+        try:
+            track = audio_track(path)
+            if track is None or unfit(track.rate, track.duration) is not None:
+                return None
+            # The reading's cost grows with the length read: a long track gives only its middle.
+            start = track.start + max(0.0, track.duration - READ_SECONDS) / 2
+            window = decode_track(path, track, start=start, seconds=READ_SECONDS, mono=True)
+            mono = window[:, 0]
+        except UserError:
+            return None
+    return detect_mono(mono, track.rate, key)
+
+
 class VideoWatermarkMarker(PayloadMarker):
     media: ClassVar[frozenset[Medium]] = frozenset({"video"})
     algorithm: ClassVar[str] = ALGORITHM
@@ -265,16 +379,25 @@ class VideoWatermarkMarker(PayloadMarker):
         return super().mark(content, context)
 
     def detect(self, content: Content, key: WatermarkKey) -> Detection | None:
-        return detect_video(content.data, key)
+        # A mark in either track is kept: marking the audio again would garble the first mark.
+        found = detect_video(content.data, key)
+        return found if found is not None else detect_video_audio(content.data, key)
 
     def embed(
         self, content: Content, payload: Payload, key: WatermarkKey
     ) -> tuple[bytes, dict[str, Any]]:
         marked = embed_video(content.data, container_for(content), payload, key)
-        return marked.data, {"frames": marked.frames}
+        extra: dict[str, Any] = {"frames": marked.frames, "tracks": marked.tracks}
+        if marked.audio_snr is not None:
+            extra["audio_snr"] = marked.audio_snr
+        if marked.audio_unmarked is not None:
+            extra["audio_unmarked"] = marked.audio_unmarked
+        return marked.data, extra
 
 
 class VideoWatermarkInspector(Inspector):
+    """The mark in the frames (the audio track is read by ``VideoAudioWatermarkInspector``)."""
+
     name: ClassVar[str] = "watermark.video"
     media: ClassVar[frozenset[Medium]] = frozenset({"video"})
     costly: ClassVar[bool] = True  # decodes and searches several frames: about a second
@@ -289,4 +412,25 @@ class VideoWatermarkInspector(Inspector):
         found = detect_video(content.data, key)
         if found is None:
             return []
-        return [Finding(SCHEME, "trace", found.to_dict() | {"algorithm": ALGORITHM})]
+        detail = found.to_dict() | {"algorithm": ALGORITHM, "track": "video"}
+        return [Finding(SCHEME, "trace", detail)]
+
+
+class VideoAudioWatermarkInspector(Inspector):
+    """The audio watermark in a video's first audio stream: found when the picture was replaced
+    or lost its mark, and cheap enough for a quick inspection."""
+
+    name: ClassVar[str] = "watermark.video-audio"
+    media: ClassVar[frozenset[Medium]] = frozenset({"video"})
+
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+
+    def inspect(self, content: Content) -> list[Finding]:
+        key = self.keys.for_reading()
+        if key is None:
+            return []
+        found = detect_video_audio(content.data, key)
+        if found is None:
+            return []
+        return [Finding(SCHEME, "trace", found.to_dict() | {"track": "audio"})]
