@@ -368,12 +368,9 @@ def create(
 
 
 def _read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except IsADirectoryError:
-        raise UserError(f"{path} is a folder, not a file") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
+    from hallmark.mark.report import read_file
+
+    return read_file(path)
 
 
 @app.command()
@@ -430,9 +427,7 @@ def inspect(
     ] = False,
 ) -> None:
     """Read AI labels from any files and give each a verdict (confirmed/possible/suspected/none)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from hallmark.mark.report import inspect_bytes
+    from hallmark.mark.report import inspect_paths
     from hallmark.registry import load_components
     from hallmark.trace import open_existing, with_provenance
 
@@ -440,23 +435,13 @@ def inspect(
     components = load_components(settings)
     db = open_existing(settings)  # resolves watermarks to this hallmark's records, if any
 
-    def one(path: Path) -> dict[str, Any]:
-        try:
-            report = inspect_bytes(components, _read_file(path), filename=str(path), quick=quick)
-        except HallmarkError as exc:
-            return {"file": str(path), **exc.to_dict()}
-        return with_provenance(db, report)
-
     reports: list[dict[str, Any]] = []
-    with (
-        ThreadPoolExecutor(max_workers=workers) as pool,
-        Progress(
-            TextColumn("[bold]inspect"), BarColumn(), TaskProgressColumn(), console=err
-        ) as progress,
-    ):
+    with Progress(
+        TextColumn("[bold]inspect"), BarColumn(), TaskProgressColumn(), console=err
+    ) as progress:
         task = progress.add_task("inspect", total=len(files))
-        for report in pool.map(one, files):
-            reports.append(report)
+        for report in inspect_paths(components, files, workers=workers, quick=quick):
+            reports.append(with_provenance(db, report))
             progress.advance(task)
     if db is not None:
         db.dispose()
