@@ -21,11 +21,22 @@ skipped when it is not there):
   when a screen reports a hit of severity 2 or more. Goal: F1 >= 0.85 for the classifier.
 - ``screen.classifier.latency``: p50 and p99 per message, pinned to one core, for the lexicon
   alone and the lexicon plus the classifier, over the same XSTest and COLD texts.
+
+``screen.image``: images per second through the image screen (``hallmark.screen.image``: decode,
+NudeNet, Open-NSFW, OCR and the lexicon on the OCR text) on 1024x768 PNG photo-like scenes, each
+with two lines of benign text, against decoding and OCR alone with the same rapidocr engine.
+The ratio is what the NSFW models and the text screening add to reading the text.
+
+``screen.audio``: seconds of audio per second (the real-time factor) through the audio screen
+(``hallmark.screen.audio``: WAV decode, resampling to 16 kHz, whisper base int8 on two threads,
+the lexicon and the classifier on the transcript) on benign English speech from the piper voice,
+against faster-whisper's transcription alone on the same 16 kHz samples in the same run.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import random
 import statistics
@@ -36,13 +47,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from PIL import ImageDraw
 from rich.table import Table
 
 from bench.harness import Case, Plan, Report, Skip
 from hallmark.content import Content
+from hallmark.mark.explicit_image import font_for_cap
+from hallmark.mark.inspect_image_text import shared_reader, shown_for_ocr
+from hallmark.mark.watermark.attacks import synthetic_scene
 from hallmark.policy import resolve_policy
 from hallmark.screen.base import Hit, Screen, decide
 from hallmark.screen.classifier import Classifier
+from hallmark.screen.image import ImageScreen, shared_nsfw_scorer, shared_nudity_detector
 from hallmark.screen.lexicon import Entry, Lexicon, LexiconIndex, builtin_entries
 
 DATA_ENV = "SCREEN_DATA_DIR"
@@ -145,10 +161,140 @@ def _case(name: str, size: int, units: int, quick: int, what: str) -> Case[Scree
     )
 
 
+IMAGE_SIZE = (1024, 768)
+IMAGE_TEXT = ("Summer sale: handmade cups", "夏季音乐节 欢迎光临")
+
+
+@dataclass(slots=True, frozen=True)
+class ImageState:
+    screen: ImageScreen
+    images: tuple[Content, ...]
+
+
+def image_setup(units: int) -> ImageState:
+    font = font_for_cap(28)
+    images = []
+    for seed in range(units):
+        image = synthetic_scene(seed, *IMAGE_SIZE)
+        draw = ImageDraw.Draw(image)
+        for row, text in enumerate(IMAGE_TEXT):
+            draw.text((60, 80 + 300 * row), text, font=font, fill=(255, 255, 255))
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        images.append(Content("image", "image/png", buffer.getvalue()))
+    lexicon = Lexicon.builtin()
+    screen = ImageScreen(
+        lambda: [lexicon],
+        reader=shared_reader(),
+        nudity=shared_nudity_detector(),
+        nsfw=shared_nsfw_scorer(),
+    ).prepare()
+    hits = sum(len(screen.find(content)) for content in images)
+    if hits:
+        raise RuntimeError(f"{hits} hits on benign-by-design images")
+    return ImageState(screen, tuple(images))
+
+
+def screen_images(state: ImageState) -> int:
+    return sum(len(state.screen.find(content)) for content in state.images)
+
+
+def ocr_images(state: ImageState) -> int:
+    lines = 0
+    for content in state.images:
+        image, _, _ = shown_for_ocr(content.data, "PNG")
+        lines += len(shared_reader().read(image))
+    return lines
+
+
+AUDIO_SENTENCES = (
+    "The weather is lovely today, and we went for a walk in the park.",
+    "Our shop opens at nine in the morning and closes at six in the evening.",
+    "Please bring a warm coat, because the evening by the river can be cold.",
+)
+
+
+@dataclass(slots=True, frozen=True)
+class AudioState:
+    screen: Any  # hallmark.screen.audio.AudioScreen
+    wav: Content
+    speech: Any  # the same audio at 16 kHz, for the transcriber alone
+
+
+def audio_setup(units: int) -> AudioState:
+    """``units`` seconds of benign speech, sentences with half a second of silence between."""
+    import tempfile
+    import wave
+
+    import numpy as np
+
+    from hallmark.registry import load_components
+    from hallmark.screen.audio import AudioScreen, resample
+    from hallmark.settings import Settings
+    from hallmark.speech.piper import PiperSpeech
+
+    voice = PiperSpeech()
+    parts, rate, length = [], 22050, 0
+    while length < units * rate:
+        for sentence in AUDIO_SENTENCES:
+            samples, rate = voice.synthesize(sentence, "en")
+            parts += [samples, np.zeros(rate // 2, np.float32)]
+            length += len(samples) + rate // 2
+    samples = np.concatenate(parts)[: units * rate]
+    out = io.BytesIO()
+    with wave.open(out, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    home = Path(tempfile.mkdtemp(prefix="hallmark-bench-"))
+    components = load_components(Settings(home=home, worker_threads=0))
+    components.transcribers.get("whisper").prepare()
+    screen = components.screens.get("audio").prepare()
+    assert isinstance(screen, AudioScreen)
+    wav = Content("audio", "audio/wav", out.getvalue())
+    hits = screen.find(wav)
+    if hits:
+        raise RuntimeError(f"{len(hits)} hits on benign speech: {hits}")
+    return AudioState(screen, wav, resample(samples, rate))
+
+
+def screen_audio(state: AudioState) -> int:
+    return len(state.screen.find(state.wav))
+
+
+def transcribe_audio(state: AudioState) -> int:
+    return len(state.screen.transcriber().transcribe(state.speech, None))
+
+
 CASES: list[Case[Any]] = [
     _case("screen.lexicon.short", 120, 200, 20, "chat-sized messages (about 120 bytes)"),
     _case("screen.lexicon.2kB", 2_000, 20, 4, "2 kB messages"),
     _case("screen.lexicon.10kB", 10_000, 4, 1, "10 kB texts"),
+    Case(
+        name="screen.image",
+        measures="ImageScreen.find on 1024x768 PNG scenes with two lines of benign text: "
+        "decode, NudeNet, Open-NSFW, rapidocr and the lexicon on the text.",
+        baseline_is="decoding and rapidocr alone (the same engine), the text not screened.",
+        setup=image_setup,
+        ours=screen_images,
+        baseline=ocr_images,
+        units=4,
+        quick_units=1,
+        unit="image",
+    ),
+    Case(
+        name="screen.audio",
+        measures="AudioScreen.find on a WAV of benign English speech (piper): decode, resample "
+        "to 16 kHz, whisper base (int8, 2 threads, VAD, word times), lexicon and classifier.",
+        baseline_is="faster-whisper's transcription alone of the same 16 kHz samples.",
+        setup=audio_setup,
+        ours=screen_audio,
+        baseline=transcribe_audio,
+        units=30,
+        quick_units=10,
+        unit="audio second",
+    ),
 ]
 
 

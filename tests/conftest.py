@@ -21,6 +21,7 @@ from hallmark.accounts.service import create_key
 from hallmark.api.app import create_app
 from hallmark.services import Services, build_services
 from hallmark.settings import Settings
+from hallmark.speech.whisper import bundled_model
 from helpers import MakeKey
 
 TESTS_DIR = Path(__file__).parent
@@ -43,6 +44,20 @@ def database_url(tmp_path: Path) -> Iterator[str | None]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_whisper_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The bundled whisper model assembled once for the whole run (145 MB), not in every
+    test's HALLMARK_HOME; Settings and the CLI read it from HALLMARK_WHISPER_MODEL."""
+    folder = bundled_model(tmp_path_factory.mktemp("whisper"))
+    previous = os.environ.get("HALLMARK_WHISPER_MODEL")
+    os.environ["HALLMARK_WHISPER_MODEL"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("HALLMARK_WHISPER_MODEL", None)
+    else:
+        os.environ["HALLMARK_WHISPER_MODEL"] = previous
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from hallmark.jobs.kinds import JobKind
     from hallmark.mark.base import Inspector, Marker
     from hallmark.screen.base import Screen
-    from hallmark.speech.base import TextToSpeech
+    from hallmark.speech.base import SpeechToText, TextToSpeech
 
 T = TypeVar("T")
 
@@ -66,12 +66,17 @@ class Components:
     engines: Registry[Engine] = field(default_factory=lambda: Registry("engine"))
     job_kinds: Registry[JobKind] = field(default_factory=lambda: Registry("job kind"))
     voices: Registry[TextToSpeech] = field(default_factory=lambda: Registry("voice"))
+    transcribers: Registry[SpeechToText] = field(default_factory=lambda: Registry("transcriber"))
 
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.screen.lexicon",
     "hallmark.screen.classifier",
+    "hallmark.screen.image",
     "hallmark.speech.piper",
+    "hallmark.speech.whisper",
+    "hallmark.screen.audio",
+    "hallmark.screen.video",
     "hallmark.mark.explicit_text",
     "hallmark.mark.inspect_text",
     "hallmark.mark.inspect_image_text",

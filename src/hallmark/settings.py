@@ -109,6 +109,18 @@ class Settings(BaseSettings):
         description="PEM private key of the C2PA signing certificate in HALLMARK_C2PA_CERT_CHAIN "
         "(EC P-256/P-384/P-521, Ed25519 or RSA).",
     )
+    whisper_model: Path | None = Field(
+        default=None,
+        description="Folder of a faster-whisper (CTranslate2) model that transcribes speech for "
+        "the audio and video screens; unset means the multilingual base model shipped with "
+        "hallmark, assembled once in HOME/models/whisper-base.",
+    )
+    max_screen_audio_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Longest audio, or video soundtrack, the screens transcribe, in seconds; a "
+        "longer file is refused.",
+    )
     audio_notice: AudioNotice = Field(
         default="auto",
         description="Explicit label of audio: `spoken` says the AI notice in words, `cue` plays "
@@ -127,10 +139,10 @@ class Settings(BaseSettings):
         _threshold_pairs(value)
         return value
 
-    @field_validator("home", mode="after")
+    @field_validator("home", "whisper_model", mode="after")
     @classmethod
-    def _expand_home(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser()
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -4,6 +4,7 @@ holding a digest and never the text, and bad input."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from PIL import ImageDraw
 
 from hallmark.api.app import create_app
+from hallmark.mark.explicit_image import font_for_cap
+from hallmark.mark.watermark.attacks import synthetic_scene
 from hallmark.policy import resolve_policy
 from hallmark.services import Services, build_services
 from hallmark.settings import Settings
@@ -133,7 +137,6 @@ def test_a_text_file_is_screened_like_a_text(client: TestClient, make_key: MakeK
 @pytest.mark.parametrize(
     ("name", "data", "medium"),
     [
-        ("cat.png", PNG, "image"),
         ("report.pdf", b"%PDF-1.4\n(how to make a bomb)\n%%EOF\n", "document"),
     ],
 )
@@ -153,6 +156,51 @@ def test_media_no_screen_reads_are_allowed_but_marked_unscreened(
     assert result["action"] == "allow"
     assert result["screened_by"] == [] and "nothing screened it" in result["note"]
     assert screen_entries(services)[-1]["screened_by"] == []
+
+
+def test_an_image_with_a_blocked_term_is_blocked_with_its_box(
+    client: TestClient, services: Services, make_key: MakeKey
+) -> None:
+    image = synthetic_scene(6, 800, 600)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((380, 360, 760, 480), fill="white")
+    draw.text((400, 380), "法轮功", font=font_for_cap(56), fill="black")
+    drawn = draw.textbbox((400, 380), "法轮功", font=font_for_cap(56))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+
+    response = client.post(
+        "/v1/screen/file",
+        files={"file": ("poster.png", buffer.getvalue(), "application/octet-stream")},
+        data={"jurisdictions": "cn"},
+        headers=auth(make_key()),
+    )
+
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["medium"] == "image" and result["action"] == "block"
+    assert result["categories"] == ["cult"] and result["screened_by"] == ["image"]
+    (hit,) = result["evidence"]
+    assert hit["term"] == "法轮功" and hit["screen"] == "image" and hit["action"] == "block"
+    box = hit["evidence"]
+    found = (box["x"], box["y"], box["x"] + box["width"], box["y"] + box["height"])
+    assert box["kind"] == "image"
+    assert all(abs(a - b) <= 16 for a, b in zip(found, drawn, strict=True)), (found, drawn)
+    assert screen_entries(services)[-1]["screening"]["evidence"] == result["evidence"]
+
+
+def test_an_undecodable_image_is_a_bad_request_and_not_recorded(
+    client: TestClient, services: Services, make_key: MakeKey
+) -> None:
+    response = client.post(
+        "/v1/screen/file",
+        files={"file": ("cat.png", PNG, "image/png")},
+        headers=auth(make_key()),
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "bad_request"
+    assert screen_entries(services) == []
 
 
 def test_a_reviewer_may_not_screen(client: TestClient, make_key: MakeKey) -> None:

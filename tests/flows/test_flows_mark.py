@@ -75,10 +75,16 @@ def test_missing_markers_refuse_with_a_ledger_entry(settings: Settings, tmp_path
 
 
 def test_a_marker_that_cannot_label_the_format_refuses_on_the_record(services: Services) -> None:
+    import io
+
+    from PIL import Image
+
     from hallmark.errors import UserError
 
     # eu asks for an explicit label on images, and none can be drawn on a GIF
-    request = MarkRequest(b"GIF89a" + bytes(64), filename="dot.gif", jurisdictions=("eu",))
+    gif = io.BytesIO()
+    Image.new("RGB", (64, 64), (40, 120, 200)).save(gif, "GIF")
+    request = MarkRequest(gif.getvalue(), filename="dot.gif", jurisdictions=("eu",))
     with pytest.raises(UserError, match="image/gif"):
         run_mark(services, tenant(services), request)
     with services.db.session() as session:

@@ -4,14 +4,18 @@ entry per call (a whole batch included), digests and never the text."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from typing import Any
 
 import pytest
+from PIL import ImageDraw
 
 from hallmark.accounts.service import ensure_tenant
 from hallmark.errors import PayloadTooLarge, UnknownJurisdiction, UserError
 from hallmark.flows.screen import ScreenRequest, TextBatch, parse_batch_line, run_screen
+from hallmark.mark.explicit_image import font_for_cap
+from hallmark.mark.watermark.attacks import synthetic_scene
 from hallmark.services import Services
 from hallmark.store.media import digest_of
 
@@ -42,7 +46,7 @@ def test_a_blocked_text_is_a_decision_not_an_error(services: Services) -> None:
     assert text not in json.dumps(payload, ensure_ascii=False)
 
 
-@pytest.mark.parametrize(("data", "medium"), [(PNG, "image"), (WAV, "audio")])
+@pytest.mark.parametrize(("data", "medium"), [(b"%PDF-1.4\n(hello)\n%%EOF\n", "document")])
 def test_media_no_screen_covers_are_allowed_with_nothing_claimed(
     services: Services, data: bytes, medium: str
 ) -> None:
@@ -51,8 +55,45 @@ def test_media_no_screen_covers_are_allowed_with_nothing_claimed(
     assert outcome.medium == medium and outcome.decision.action == "allow"
     assert outcome.screened_by == () and outcome.note is not None
     record = outcome.to_dict()
-    assert record["screened_by"] == [] and medium in record["note"]
+    assert record["screened_by"] == [] and "nothing screened it" in record["note"]
     assert entries(services)[-1][1]["screened_by"] == []
+
+
+def test_a_corrupt_audio_file_is_a_user_error_and_not_recorded(services: Services) -> None:
+    tenant_id = tenant(services)
+    before = len(entries(services))
+    with pytest.raises(UserError, match="WAV"):
+        run_screen(services, tenant_id, ScreenRequest(data=WAV, filename="x.wav"))
+    assert len(entries(services)) == before
+
+
+def png_with_text(text: str) -> bytes:
+    image = synthetic_scene(5, 640, 480)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 40, 400, 150), fill="white")
+    draw.text((60, 60), text, font=font_for_cap(48), fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("text", "action"), [("法轮功", "block"), ("", "allow")])
+def test_an_image_is_screened_by_the_image_screen(
+    services: Services, text: str, action: str
+) -> None:
+    data = png_with_text(text)
+    request = ScreenRequest(data=data, filename="x.png", jurisdictions=("cn",))
+
+    outcome = run_screen(services, tenant(services), request)
+
+    assert outcome.medium == "image" and outcome.decision.action == action
+    assert outcome.screened_by == ("image",) and outcome.note is None
+    kind, payload = entries(services)[-1]
+    assert kind == "screen" and payload["screened_by"] == ["image"]
+    assert payload["screening"] == outcome.decision.to_dict()
+    if text:
+        (hit,) = payload["screening"]["evidence"]
+        assert hit["term"] == text and hit["evidence"]["kind"] == "image"
 
 
 @pytest.mark.parametrize(
@@ -65,6 +106,7 @@ def test_media_no_screen_covers_are_allowed_with_nothing_claimed(
         (ScreenRequest(text="x" * 1_000_001), PayloadTooLarge),
         (ScreenRequest(text="hi", jurisdictions=("mars",)), UnknownJurisdiction),
         (ScreenRequest(text="hi", language="tlh"), UserError),
+        (ScreenRequest(data=PNG, filename="x.png"), UserError),
     ],
 )
 def test_bad_requests_raise_and_leave_no_entry(

@@ -22,6 +22,7 @@ from hallmark.flows.common import language_for, policy_for
 from hallmark.media_types import medium_for, sniff
 from hallmark.policy import Policy
 from hallmark.screen.base import Action, Decision, Screen, screen_content
+from hallmark.screen.video import VideoScreen
 from hallmark.services import Services
 from hallmark.settings import Settings
 from hallmark.store.media import digest_of
@@ -30,6 +31,8 @@ READABLE_DOCUMENTS = frozenset({"text/plain", "text/markdown"})
 """Document types whose bytes are their text; the text of other documents (PDF) is not
 extracted yet, so no text screen reads them."""
 LINE_LETTERS: dict[Action, str] = {"allow": "a", "flag": "f", "block": "b"}
+TEXT_MEDIA = frozenset({"text", "document"})
+"""Media whose bytes are screened as text, so the text length limit applies to them."""
 REJECTED = "-"
 """The letter of a batch line that was not screened (not JSON, no text, too long)."""
 
@@ -87,7 +90,17 @@ def screens_for(screens: Iterable[Screen], content: Content) -> tuple[list[Scree
     found = [screen for screen in screens if content.medium in screen.media]
     if not found:
         return [], f"no registered screen looks at {content.medium}; nothing screened it"
-    return found, None
+    notes = [screen.note() for screen in found if isinstance(screen, VideoScreen)]
+    return found, "; ".join(note for note in notes if note) or None
+
+
+def screened_by(screens: Iterable[Screen]) -> tuple[str, ...]:
+    """The names of the screens, a video screen's by what it screens with (its sound, its
+    frames)."""
+    names: list[str] = []
+    for screen in screens:
+        names.extend(screen.parts() if isinstance(screen, VideoScreen) else (screen.name,))
+    return tuple(names)
 
 
 def check_text(text: str, settings: Settings) -> None:
@@ -131,18 +144,18 @@ def run_screen(services: Services, tenant_id: str, request: ScreenRequest) -> Sc
     content = _content(services.settings, request)
     policy, language = _rules(services, tenant_id, request.jurisdictions, request.language)
     screens, note = screens_for(services.components.screens, content)
-    if screens and request.data is not None:
+    if screens and request.data is not None and content.medium in TEXT_MEDIA:
         check_text(content.text, services.settings)
     decision = screen_content(screens, content, policy, language=language)
     digest = digest_of(content.data)
-    screened_by = tuple(screen.name for screen in screens)
+    names = screened_by(screens)
     payload: dict[str, Any] = {
         "medium": content.medium,
         "media_type": content.media_type,
         "digest": digest,
         "jurisdictions": list(policy.jurisdictions),
         "language": language,
-        "screened_by": list(screened_by),
+        "screened_by": list(names),
         "screening": decision.to_dict(),
     }
     if request.filename is not None:
@@ -156,7 +169,7 @@ def run_screen(services: Services, tenant_id: str, request: ScreenRequest) -> Sc
         content.medium,
         content.media_type,
         digest,
-        screened_by,
+        names,
         note,
         policy.jurisdictions,
         language,
