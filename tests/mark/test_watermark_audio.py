@@ -14,7 +14,7 @@ from test_watermark_support import label_context
 
 from hallmark.content import Content
 from hallmark.errors import UserError
-from hallmark.mark.explicit_audio import decode_audio
+from hallmark.mark.explicit_audio import decode_audio, resample
 from hallmark.mark.watermark import (
     AudioWatermarkMarker,
     KeyStore,
@@ -106,3 +106,16 @@ def test_marker_and_inspector_through_the_registry(tmp_path: Path) -> None:
         ("watermark", "trace", record["payload"])
     ]
     assert inspector.inspect(wav_content(4.0, seed=7)) == []
+
+
+def test_a_clip_resampled_since_marking_is_still_read(tmp_path: Path) -> None:
+    key = new_key(tmp_path)
+    payload = Payload.for_content("resampled", key)
+    marked = embed_audio(wav_content(8.0), payload, key)
+    samples = decode_audio(Content("audio", "audio/wav", marked.data)).samples[:, 0]
+    for rate in (32_000, 22_050):
+        resampled = resample(samples, RATE, rate)
+        found = detect_audio(Content("audio", "audio/wav", wav_bytes(resampled, rate)), key)
+        assert found is not None and found.payload == payload, rate
+    unmarked = resample(music(77, 8.0), RATE, 32_000)
+    assert detect_audio(Content("audio", "audio/wav", wav_bytes(unmarked, 32_000)), key) is None

@@ -23,7 +23,14 @@ import numpy as np
 from hallmark.content import Content, Medium
 from hallmark.errors import UserError
 from hallmark.mark.base import Finding, Inspector
-from hallmark.mark.explicit_audio import KINDS, Decoded, Samples, decode_audio, encode_audio
+from hallmark.mark.explicit_audio import (
+    KINDS,
+    Decoded,
+    Samples,
+    decode_audio,
+    encode_audio,
+    resample,
+)
 from hallmark.mark.gb45438.formats import base_type
 from hallmark.mark.watermark import audio
 from hallmark.mark.watermark.audio import Floats
@@ -33,6 +40,7 @@ from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, dec
 
 ALGORITHM = "hallmark-audio-ss-v1"
 SYNC_THRESHOLD = 9.0
+WRITTEN_RATES = (44_100, 48_000)  # the rates audio is most often produced (and marked) at
 STRONG_SYNC = 15.0
 
 
@@ -83,7 +91,22 @@ def embed_audio(content: Content, payload: Payload, key: WatermarkKey) -> Marked
 
 
 def detect_mono(mono: Floats, rate: int, key: WatermarkKey) -> Detection | None:
-    """The watermark in a mono mix at ``rate`` Hz, or None."""
+    """The watermark in a mono mix at ``rate`` Hz, or None.
+
+    The carrier is drawn for the rate the mark was written at, so a clip resampled since
+    (44.1 kHz to 32 kHz, say) is read again at each of ``WRITTEN_RATES``: an unmarked clip at
+    another rate costs up to three readings.
+    """
+    found = _detect_at(mono, rate, key)
+    for written in WRITTEN_RATES:
+        if found is not None:
+            break
+        if written != rate:
+            found = _detect_at(resample(mono, rate, written), written, key)
+    return found
+
+
+def _detect_at(mono: Floats, rate: int, key: WatermarkKey) -> Detection | None:
     reading = audio.read(mono, audio_seed(key), rate)
     if reading is None or reading.sync < SYNC_THRESHOLD:
         return None
