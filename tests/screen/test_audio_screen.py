@@ -64,7 +64,7 @@ def components(tmp_path_factory: pytest.TempPathFactory) -> Components:
 @pytest.fixture(scope="module")
 def spoken() -> tuple[np.ndarray, np.ndarray, int]:
     """(the benign sentence, the harmful one) as piper says them, and their rate."""
-    voice = PiperSpeech()
+    voice = PiperSpeech(noise_scale=0.0, noise_w_scale=0.0)
     benign, rate = voice.synthesize(BENIGN, "en")
     harmful, _ = voice.synthesize(HARMFUL, "en")
     return benign, harmful, rate

@@ -58,7 +58,7 @@ def components(tmp_path_factory: pytest.TempPathFactory) -> Components:
 def video(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, float]:
     """An MP4 and the time, on its timeline, at which the harmful sentence starts."""
     folder = tmp_path_factory.mktemp("video")
-    harmful, rate = PiperSpeech().synthesize(HARMFUL, "en")
+    harmful, rate = PiperSpeech(noise_scale=0.0, noise_w_scale=0.0).synthesize(HARMFUL, "en")
     pcm = folder / "speech.f32"
     pcm.write_bytes(np.asarray(harmful, "<f4").tobytes())
     out = folder / "speech.mp4"

@@ -28,7 +28,7 @@ def whisper(home: Path) -> WhisperSpeech:
 
 @pytest.fixture(scope="module")
 def speech() -> Speech:
-    samples, rate = PiperSpeech().synthesize(SENTENCE, "en")
+    samples, rate = PiperSpeech(noise_scale=0.0, noise_w_scale=0.0).synthesize(SENTENCE, "en")
     return resample(samples, rate)
 
 

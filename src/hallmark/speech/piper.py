@@ -42,9 +42,12 @@ class PiperSpeech(TextToSpeech):
     name: ClassVar[str] = "piper-joe"
     languages: ClassVar[frozenset[str]] = frozenset({"en"})
 
-    def __init__(self) -> None:
+    def __init__(self, *, noise_scale: float | None = None, noise_w_scale: float | None = None):
+        """The noise scales default to the voice's own; 0 makes the speech the same every time
+        (VITS draws noise for each synthesis), which tests of what is heard rely on."""
         self._lock = threading.Lock()
         self._voice: PiperVoice | None = None
+        self._noise = (noise_scale, noise_w_scale)
 
     def _loaded(self) -> PiperVoice:
         with self._lock:
@@ -57,7 +60,10 @@ class PiperSpeech(TextToSpeech):
             raise UserError(f"the {self.name} voice speaks English (en), not {language!r}")
         voice = self._loaded()
         try:
-            chunks = [chunk.audio_float_array for chunk in voice.synthesize(text)]
+            from piper import SynthesisConfig
+
+            config = SynthesisConfig(noise_scale=self._noise[0], noise_w_scale=self._noise[1])
+            chunks = [chunk.audio_float_array for chunk in voice.synthesize(text, config)]
         except Exception as exc:
             raise HallmarkError(f"the piper voice failed to speak {text!r}: {exc}") from exc
         if not chunks:
