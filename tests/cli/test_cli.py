@@ -128,6 +128,18 @@ BAD_CASES: list[tuple[list[str], str]] = [
     (["trace", "not-a-watermark"], "neither a watermark id (12 hex digits) nor an existing file"),
     (["trace", "0123456789AB"], "no content carries the watermark id 0123456789ab"),
     (["trace", "/etc"], "is a folder"),
+    (["chat", "--model", "gpt-9", "-m", "hi"], "unknown model 'gpt-9'; available: echo-chat"),
+    (["chat", "--language", "tlh", "-m", "hi"], "--language must be one of: zh, en"),
+    (["conversations", "show", "nope"], "no tenant named 'default'"),
+    (["conversations", "list", "--tenant", "ghost"], "no tenant named 'ghost'"),
+    (["conversations", "export", "nope", "-o", "x.json"], "no tenant named 'default'"),
+    (["conversations", "delete", "nope", "--tenant", "ghost"], "no tenant named 'ghost'"),
+    (["conversations", "prune", "--older-than", "0"], "--older-than must be at least 1 day"),
+    (["upload", "/nonexistent/x.png"], "cannot read /nonexistent/x.png"),
+    (["upload", "/etc"], "cannot read /etc"),
+    (["feed", "--tenant", "ghost"], "no tenant named 'ghost'"),
+    (["reports", "act", "nope", "remove"], "no report 'nope'"),
+    (["publish", "tiktok", "/etc/hostname"], "needs a user access token"),
 ]
 
 

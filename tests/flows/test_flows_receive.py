@@ -31,18 +31,20 @@ def receive_text(services: Services, text: str, **kw: object) -> object:
 @pytest.mark.parametrize(
     ("text", "declared", "expected", "label"),
     [
-        (FRONT_MATTER, False, "confirmed", "【AI生成】"),
-        ("a holiday photo caption", True, "possible", "【可能为AI生成】"),
-        ("本文由AI生成。", False, "suspected", "【疑似AI生成】"),
-        ("a holiday photo caption", False, "none", ""),
+        (FRONT_MATTER, False, "confirmed", "AI生成"),
+        ("a holiday photo caption", True, "possible", "可能为AI生成"),
+        ("本文由AI生成。", False, "suspected", "疑似AI生成"),
+        ("a holiday photo caption", False, "none", None),
     ],
 )
 def test_classification_and_platform_label(
-    services: Services, text: str, declared: bool, expected: str, label: str
+    services: Services, text: str, declared: bool, expected: str, label: str | None | None
 ) -> None:
     outcome = receive_text(services, text, declared_ai=declared, jurisdictions=("cn",))
     assert outcome.classification == expected  # type: ignore[attr-defined]
-    assert outcome.content.text == label + text  # type: ignore[attr-defined]
+    # The notice is shown around the text, not written into it (Labeling Measures Art. 6).
+    assert outcome.content.text == text  # type: ignore[attr-defined]
+    assert outcome.platform_label == label  # type: ignore[attr-defined]
     with services.db.session() as session:
         entry = services.ledger.entries(session)[-1]
     assert entry.kind == "receive" and entry.payload["classification"] == expected

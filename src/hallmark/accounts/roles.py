@@ -9,9 +9,19 @@ ROLES: tuple[Role, ...] = ("creator", "reviewer", "admin")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "creator": frozenset(
-        {"content:create", "content:receive", "content:read", "jobs:use", "policy:read"}
+        {
+            "content:create",
+            "content:receive",
+            "content:read",
+            "jobs:use",
+            "policy:read",
+            "chat:use",
+            "reports:file",
+        }
     ),
-    "reviewer": frozenset({"content:read", "jobs:use", "policy:read", "ledger:read"}),
+    "reviewer": frozenset(
+        {"content:read", "jobs:use", "policy:read", "ledger:read", "reports:file", "reports:review"}
+    ),
     "admin": frozenset(
         {
             "content:create",
@@ -22,6 +32,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "policy:write",
             "ledger:read",
             "keys:manage",
+            "chat:use",
+            "reports:file",
+            "reports:review",
         }
     ),
 }

@@ -14,21 +14,30 @@ from hallmark import __version__
 from hallmark.api.errors import install_error_handlers
 from hallmark.api.ratelimit import RateLimiter
 from hallmark.api.routes import (
+    chat,
     contents,
+    conversations,
     create,
+    feed,
     health,
     jobs,
     keys,
     ledger,
     mark,
     policy,
+    publish,
     receive,
+    reports,
     screen,
+    uploads,
     watermarks,
 )
+from hallmark.assistant.retention import start_pruning
 from hallmark.jobs.worker import Worker
+from hallmark.platform.uploads import start_pruning as start_upload_pruning
 from hallmark.services import Services, build_services
 from hallmark.settings import Settings
+from hallmark.web import report_pages
 from hallmark.web import routes as web
 
 
@@ -55,6 +64,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services or build_services(settings)
         for member in app.state.services.components.screens:
             member.prepare()  # compile lexicons now, not on the first request
+        pruner = start_pruning(app.state.services)  # conversations past retention (art. 11)
+        upload_pruner = start_upload_pruning(app.state.services)  # uploads past expiry
         worker = None
         if settings.worker_threads > 0:
             worker = Worker(app.state.services, settings.worker_threads, settings.job_poll_seconds)
@@ -63,6 +74,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         try:
             yield
         finally:
+            pruner.cancel()
+            upload_pruner.cancel()
             if worker is not None:
                 worker.stop()
             if own:
@@ -97,8 +110,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ledger,
         jobs,
         watermarks,
+        uploads,
+        feed,
+        chat,
+        conversations,
+        reports,
+        publish,
     )
     for module in routers:
         app.include_router(module.router)
+    app.include_router(report_pages.router)  # before the UI's catch-all in web.mount
     web.mount(app)
     return app

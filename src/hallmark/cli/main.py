@@ -15,11 +15,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hallmark.cli.chat import chat
+from hallmark.cli.platform import feed, upload
+from hallmark.cli.publish import publish_app
+from hallmark.cli.reports import reports_app
 from hallmark.errors import HallmarkError, UserError
 from hallmark.services import Services, build_services
 from hallmark.settings import load_settings
 
 if TYPE_CHECKING:
+    from hallmark.assistant.conversations import ConversationExport
     from hallmark.flows.screen import ScreenOutcome
     from hallmark.trace import Traced
 
@@ -41,6 +46,16 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
+app.command("chat")(chat)
+app.command("upload")(upload)
+app.command("feed")(feed)
+conversations_app = typer.Typer(
+    help="List, show, export, delete and prune the assistant's stored conversations.",
+    no_args_is_help=True,
+)
+app.add_typer(conversations_app, name="conversations")
+app.add_typer(reports_app, name="reports")
+app.add_typer(publish_app, name="publish")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -716,6 +731,145 @@ def _first_traced(services: Services, idents: list[str]) -> tuple[str, list[Trac
             first = first or exc
     assert first is not None
     raise first
+
+
+# --- conversations -----------------------------------------------------------------------
+# The CLI is the local operator: it sees every user's conversations of one tenant.
+
+TenantOption = Annotated[str, typer.Option(help="Tenant whose conversations these are.")]
+ConversationId = Annotated[str, typer.Argument(help="The conversation's id.")]
+
+
+def _conversation(services: Services, tenant: str, conversation_id: str) -> ConversationExport:
+    from hallmark.accounts.service import get_tenant
+    from hallmark.assistant.conversations import find_owner, get_conversation
+
+    with services.db.session() as session:
+        tenant_id = get_tenant(session, tenant).id
+        owner = find_owner(session, tenant_id, conversation_id)
+        return get_conversation(session, tenant_id, owner, conversation_id)
+
+
+@conversations_app.command("list")
+def conversations_list(
+    user: Annotated[
+        str | None, typer.Option(help="Only this user's (default: every user's).")
+    ] = None,
+    tenant: TenantOption = "default",
+    limit: Annotated[int, typer.Option(help="At most this many, most recent first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List conversations, the most recently active first."""
+    from hallmark.accounts.service import get_tenant
+    from hallmark.assistant.conversations import list_conversations
+
+    services = _services()
+    with services.db.session() as session:
+        tenant_id = get_tenant(session, tenant).id
+        found = list_conversations(session, tenant_id, user, limit=limit)
+    if as_json:
+        _print_json({"conversations": [summary.to_dict() for summary in found]})
+        return
+    table = Table()
+    table.add_column("id", no_wrap=True, min_width=32)  # whole: it is what `show` takes
+    for name in ("user", "title", "model", "minor", "messages", "updated"):
+        table.add_column(name)
+    for summary in found:
+        table.add_row(
+            summary.id,
+            summary.user_id,
+            summary.title,
+            summary.model,
+            "yes" if summary.minor else "",
+            str(summary.message_count),
+            summary.updated_at[:19].replace("T", " "),
+        )
+    out.print(table)
+
+
+@conversations_app.command("show")
+def conversations_show(
+    conversation_id: ConversationId,
+    tenant: TenantOption = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print a conversation's messages in order."""
+    found = _conversation(_services(), tenant, conversation_id)
+    if as_json:
+        _print_json(found.to_dict())
+        return
+    summary = found.summary
+    facts = [f"user {summary.user_id}", f"{summary.message_count} messages"]
+    facts += [f"model {summary.model}"] if summary.model else []
+    facts += ["minors mode"] if summary.minor else []
+    out.print(f"{summary.title or '(untitled)'}  ({', '.join(facts)})", markup=False)
+    for message in found.messages:
+        answers = f" (answers {message.tool_call_id})" if message.tool_call_id else ""
+        out.print(f"\n[{message.seq}] {message.role}{answers}", markup=False, highlight=False)
+        if message.content:
+            out.print(message.content, markup=False, highlight=False)
+        for call in message.tool_calls:
+            function = call.get("function") or {}
+            called = f"{function.get('name', '?')}({function.get('arguments', '')})"
+            out.print(f"  calls {called}", markup=False, highlight=False)
+
+
+@conversations_app.command("export")
+def conversations_export(
+    conversation_id: ConversationId,
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSON file to write.")],
+    tenant: TenantOption = "default",
+) -> None:
+    """Write a conversation and all its messages to a JSON file (a user's copy, on request)."""
+    from hallmark.files import write_atomically
+
+    found = _conversation(_services(), tenant, conversation_id)
+    data = json.dumps(found.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    try:
+        write_atomically(output, data.encode("utf-8"))
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}") from exc
+    err.print(
+        f"wrote conversation {conversation_id} ({found.summary.message_count} messages) "
+        f"to {output}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@conversations_app.command("delete")
+def conversations_delete(conversation_id: ConversationId, tenant: TenantOption = "default") -> None:
+    """Delete a conversation and its messages."""
+    from hallmark.accounts.service import get_tenant
+    from hallmark.assistant.conversations import delete_conversation, find_owner
+
+    services = _services()
+    with services.db.session() as session:
+        tenant_id = get_tenant(session, tenant).id
+        owner = find_owner(session, tenant_id, conversation_id)
+        delete_conversation(session, tenant_id, owner, conversation_id)
+    out.print(f"deleted conversation {conversation_id}", markup=False, highlight=False)
+
+
+@conversations_app.command("prune")
+def conversations_prune(
+    older_than: Annotated[
+        int | None,
+        typer.Option(help="Days untouched (default: HALLMARK_CONVERSATION_RETENTION_DAYS)."),
+    ] = None,
+) -> None:
+    """Delete every tenant's conversations untouched for that many days, with their messages
+    and the daily usage records of that age."""
+    from hallmark.assistant.retention import prune_expired
+
+    pruned = prune_expired(_services(), older_than)
+    days = pruned.older_than_days
+    out.print(
+        f"pruned {pruned.conversations} conversation(s) and {pruned.usage_days} daily usage "
+        f"record(s) untouched for {days} day{'' if days == 1 else 's'}",
+        markup=False,
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The receive flow: inspect -> classify -> screen -> mark (platform label) -> ledger.
+"""The receive flow: inspect -> classify -> screen -> implicit propagation label -> ledger.
 
 The original bytes are stored before anything else, so nothing a user uploaded is lost even when
 a later stage refuses it.
@@ -33,6 +33,13 @@ from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
 from hallmark.store.models import utcnow_iso
 
+# What a propagation platform writes into the file it stores (Labeling Measures Art. 6(1)-(3)):
+# its own fields in the implicit label, a metadata edit that never re-encodes the content. The
+# explicit notice goes "around" the content (the feed's tag, ``platform_label``), not into it,
+# and the producer's marks (its visible label, watermark, Content Credentials) stay as they came:
+# drawing or signing again would re-encode the file and claim more than the verdict says.
+PROPAGATOR_SCHEMES = frozenset({"gb45438"})
+
 
 def medium_of(media_type: str, *, inline_text: bool = False) -> Medium:
     if inline_text:
@@ -63,6 +70,8 @@ class ReceiveOutcome:
     labels: tuple[str, ...]
     jurisdictions: tuple[str, ...]
     ledger_seq: int
+    platform_label: str | None = None
+    """The notice to show around the content (the feed's tag), in the user's language."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +85,7 @@ class ReceiveOutcome:
             "findings": [finding.to_dict() for finding in self.findings],
             "screening": self.decision.to_dict(),
             "labels": list(self.labels),
+            "platform_label": self.platform_label,
             "jurisdictions": list(self.jurisdictions),
             "ledger_seq": self.ledger_seq,
         }
@@ -118,7 +128,11 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
     created_at = utcnow_iso()
     if classification != "none":
         try:
-            plan = plan_labels(policy, medium, components.markers)
+            plan = [
+                marker
+                for marker in plan_labels(policy, medium, components.markers)
+                if marker.scheme in PROPAGATOR_SCHEMES
+            ]
         except MissingMarker as exc:
             raise record_refusal(services, tenant_id, "receive.refused", base, exc) from None
         wording = policy.platform_label(classification, language)
@@ -158,4 +172,5 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
         labels,
         policy.jurisdictions,
         seq,
+        policy.platform_label(classification, language) if classification != "none" else None,
     )

@@ -191,6 +191,8 @@ class LexiconIndex:
                     spelled.setdefault(initials, []).append(_Key(index, "initials", True, True))
         self._text = _automaton(text)
         self._spelled = _automaton(spelled)
+        self.longest_term = max((len(entry.term) for entry in self.entries), default=0)
+        """Characters in the longest term or allow phrase, as written."""
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -309,6 +311,14 @@ class Lexicon(Screen):
                         for source in self._sources
                     )
         return self._indexes
+
+    @property
+    def longest_term(self) -> int:
+        """Characters in the longest term or allow phrase of its indexes, as written: how far
+        before the end of a text a term that ends there may start, and how far past a term the
+        allow phrase that clears it may reach. A stream is screened with this much overlap
+        (:mod:`hallmark.screen.stream`)."""
+        return max((index.longest_term for index in self.indexes), default=0)
 
     def prepare(self) -> Lexicon:
         """Compile the indexes now rather than on the first scan."""

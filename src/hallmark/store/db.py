@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0004"
 """The newest migration; a test checks it against Alembic's head."""
 
 

@@ -5,7 +5,8 @@ which turns the errors a page can raise into an error page (or, when the caller 
 signed in, a redirect to the sign-in form) before the app's JSON error handlers see them.
 Sign-in stores only the API key's id (never the secret) in the signed session cookie; the
 JSON API accepts that cookie too, and each request re-checks the key (see ``api.deps``).
-``/ui/inspect``, the free public detector (SB 942), needs no sign-in.
+``/ui/inspect``, the free public detector (SB 942), needs no sign-in. ``/ui/chat``, the
+assistant, is a page whose script talks to the JSON chat API with that same cookie.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ def same_origin(request: Request) -> None:
 User = Annotated[Principal, Depends(signed_in)]
 LedgerReader = Annotated[Principal, Depends(page_allowed("ledger:read"))]
 PolicyReader = Annotated[Principal, Depends(page_allowed("policy:read"))]
+Chatter = Annotated[Principal, Depends(page_allowed("chat:use"))]
 SameOrigin = [Depends(same_origin)]
 
 
@@ -713,6 +715,18 @@ def _inspect_response(
     return _inspect_page(request, cards=cards)
 
 
+@router.get("/chat")
+def chat(request: Request, principal: Chatter) -> Response:
+    """The assistant's chat page: a shell that ``static/chat.js`` fills from the JSON API
+    (``/v1/models``, ``/v1/chat/completions``, ``/v1/conversations``)."""
+    return render(
+        request,
+        "chat.html",
+        active="chat",
+        can_read_ledger=allows(principal.role, "ledger:read"),
+    )
+
+
 @router.api_route("/{path:path}", methods=["GET", "POST"])
 def not_found(request: Request, services: ServicesDep, path: str) -> Response:
     if not path:  # /ui/
@@ -731,5 +745,8 @@ def root() -> RedirectResponse:
 def mount(app: FastAPI) -> None:
     """Add the web UI's routes and static files to the app."""
     app.add_api_route("/", root, methods=["GET"], include_in_schema=False)
+    from hallmark.web import feed_pages  # it imports this module's helpers
+
+    app.include_router(feed_pages.router)  # before ``router``, whose catch-all would match
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -57,9 +57,9 @@ def screen_file(
     jurisdictions: Annotated[str | None, Form(description="e.g. cn,eu,us-ca")] = None,
     language: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
-    """Screen a file, as ``POST /v1/screen`` screens a text. Only text screens exist yet: for an
-    image, audio or video file (or a PDF, whose text is not extracted yet) the answer is
-    ``allow`` with an empty ``screened_by`` and a ``note``: nothing looked at it."""
+    """Screen a file, as ``POST /v1/screen`` screens a text: a text file, an image
+    (nudity detectors and the text OCR finds), audio (what is said) or video (sound and scene
+    frames). A file no screen reads is ``allow`` with an empty ``screened_by`` and a ``note``."""
     outcome = run_screen(
         services,
         principal.tenant_id,

@@ -1,0 +1,1 @@
+"""The conversational assistant: conversations, usage limits and the tools it can call."""

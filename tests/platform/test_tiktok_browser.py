@@ -1,0 +1,108 @@
+"""The "Publish to TikTok" partial in a real headless Chromium against the real server and
+the fake TikTok: the button posts to the API, follows the job and shows the outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import jinja2
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from test_tiktok_support import camera_clip, cli_tiktok_env, needs_ffmpeg
+
+from fakes.tiktok_server import FakeTikTok, running
+from helpers import run_cli
+from server import running_server
+
+pytestmark = [pytest.mark.browser, needs_ffmpeg]
+
+CHROMIUM = Path("/usr/bin/chromium")
+TEMPLATES = Path(__file__).parents[2] / "src" / "hallmark" / "web" / "templates"
+
+
+class _Static:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def render_button(content_id: str) -> str:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    template = environment.get_template("publish_button.html")
+    return template.render(
+        content_id=content_id, url_for=lambda name, path: _Static(f"/static/{path}")
+    )
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    if not CHROMIUM.exists():
+        if os.environ.get("HALLMARK_ALLOW_NO_BROWSER") == "1":
+            pytest.skip(f"{CHROMIUM} is missing (allowed by HALLMARK_ALLOW_NO_BROWSER=1)")
+        pytest.fail(f"{CHROMIUM} is missing: `make install` installs it", pytrace=False)
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield page
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+def test_the_publish_button_publishes_and_shows_the_outcome(
+    page: Page, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    with running() as fake:
+        token = fake.add_token()
+        env = cli_tiktok_env(cli_env, fake, token)
+        clip = camera_clip(tmp_path / "camera.mp4")
+        first = run_cli(
+            ["publish", "tiktok", str(clip), "--declare-ai", "--tenant", "acme", "--json"],
+            env,
+            180,
+        )
+        assert first.returncode == 0, first.stderr
+        content_id = json.loads(first.stdout)["content_id"]
+        issued = run_cli(["keys", "create", "--role", "creator", "--tenant", "acme"], env)
+        assert issued.returncode == 0, issued.stderr
+        with running_server(env, tmp_path / "server.log") as (base, _process):
+            _publish_in_the_browser(page, base, issued.stdout.strip(), content_id, fake)
+
+
+def _publish_in_the_browser(
+    page: Page, base: str, key: str, content_id: str, fake: FakeTikTok
+) -> None:
+    page.goto(base + "/ui/login")
+    page.fill("#api_key", key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(base + "/ui")
+    # The pages that show videos include the partial; here it is added to the dashboard.
+    page.evaluate(
+        """html => {
+            document.querySelector("main").insertAdjacentHTML("beforeend", html);
+            const script = document.createElement("script");
+            script.src = "/static/publish.js";
+            document.head.append(script);
+        }""",
+        render_button(content_id),
+    )
+    form = page.locator("form[data-publish-tiktok]")
+    form.locator("summary").click()
+    form.locator('input[name="caption"]').fill("from the browser")
+    form.locator('select[name="privacy_level"]').select_option("SELF_ONLY")
+    expect(form.get_by_role("button", name="Publish to TikTok")).to_be_enabled()
+    form.get_by_role("button", name="Publish to TikTok").click()
+    status = form.locator('[data-field="status"]')
+    expect(status).to_contain_text("Published on TikTok", timeout=60_000)
+    expect(status).to_contain_text("AI-generated label on")
+    latest = fake.posts[max(fake.posts, key=lambda pid: int(pid.rsplit(".", 1)[-1]))]
+    assert latest.post_info is not None
+    assert latest.post_info["title"] == "from the browser"
+    assert latest.post_info["privacy_level"] == "SELF_ONLY" and latest.post_info["is_aigc"]
