@@ -65,8 +65,11 @@ def test_a_post_detail_has_the_inspect_report_of_the_stored_copy(
     report = detail["report"]
     assert detail["id"] == post["id"] and detail["label"] == post["label"]
     assert report["digest"] == post["digest"] and report["media_type"] == "image/png"
-    assert report["gb45438"]["Label"] == "2" and report["explicit"]
-    assert report["provenance"]["content_id"] == post["content_id"]  # our watermark leads here
+    # Declared, not labelled: Label "2" (possibly AI) with the platform's own fields, and
+    # nothing drawn or embedded into the pixels (the tag is shown around the image).
+    assert report["gb45438"]["Label"] == "2"
+    assert report["gb45438"]["ContentPropagator"] == services.settings.producer_code
+    assert report["explicit"] == [] and report["watermark"] is None
     cached = client.get(f"/v1/feed/{post['id']}", headers=auth(token)).json()["report"]
     assert cached == report
 

@@ -148,6 +148,9 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
         content, labels = label_or_refuse(
             services, tenant_id, "receive.refused", base, content, plan, context
         )
+    kept = _kept_watermark(findings)
+    if kept is not None:  # trace leads to the entry of the first generation, through this copy too
+        content = content.with_data(content.data, watermark=kept)
     digest, seq = record_content(
         services,
         tenant_id,
@@ -174,3 +177,23 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
         seq,
         policy.platform_label(classification, language) if classification != "none" else None,
     )
+
+
+def _kept_watermark(findings: tuple[Finding, ...]) -> dict[str, Any] | None:
+    """The record of a watermark of ours the upload already carries (kept as it is), for the
+    ledger entry and the content record's watermark id."""
+    for finding in findings:
+        detail = finding.detail
+        if finding.scheme == "watermark" and isinstance(detail, dict):
+            watermark_id = detail.get("watermark_id")
+            if isinstance(watermark_id, str):
+                record = {
+                    "id": watermark_id,
+                    "payload": detail.get("payload"),
+                    "key_id": detail.get("key_id"),
+                    "existing": True,
+                }
+                if detail.get("algorithm"):
+                    record["algorithm"] = detail["algorithm"]
+                return record
+    return None

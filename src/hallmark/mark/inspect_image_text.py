@@ -11,8 +11,10 @@ decode, is not read (the metadata inspectors report on its container).
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_OCR_SIDE = 1600
 OCR_THREADS = 2
+RECENT_IMAGES = 8  # OCR results kept, by the pixels they were read from
 _READ_FORMATS: dict[str, str] = {
     "image/png": "PNG",
     "image/jpeg": "JPEG",
@@ -59,6 +62,9 @@ class RapidOcrReader:
         self._engine: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # one image at a time: the threads are per run
+        # The lines of the last few images: the inspector and the image screen both read an
+        # upload, and hashing its pixels costs a millisecond where reading them costs hundreds.
+        self._recent: OrderedDict[bytes, tuple[TextLine, ...]] = OrderedDict()
 
     def _loaded(self) -> Any:
         if self._engine is None:
@@ -82,6 +88,19 @@ class RapidOcrReader:
         return self._engine
 
     def read(self, image: Image.Image) -> list[TextLine]:
+        key = hashlib.sha256(image.tobytes()).digest() + repr((image.mode, image.size)).encode()
+        with self._run_lock:
+            if (known := self._recent.get(key)) is not None:
+                self._recent.move_to_end(key)
+                return list(known)
+        lines = self._read(image)
+        with self._run_lock:
+            self._recent[key] = tuple(lines)
+            while len(self._recent) > RECENT_IMAGES:
+                self._recent.popitem(last=False)
+        return lines
+
+    def _read(self, image: Image.Image) -> list[TextLine]:
         engine = self._loaded()
         with self._run_lock:
             result = engine(image)
