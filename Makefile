@@ -36,8 +36,13 @@ $(STAMP): pyproject.toml Makefile scripts/system-packages | system-packages
 # llama-cpp-python compiles from its sdist (about 5 min, once: pip's wheel cache keeps the
 # build). GGML_NATIVE=OFF builds for any x86-64 with AVX2 rather than this CPU: the native
 # build's AMX code crashes (SIGILL) on AMX Xeons, and pip may reuse a cached wheel elsewhere.
+# A failed compile is tried once more before make gives up (a build can die of a transient
+# failure on a busy machine; a real error fails twice and stops make loudly).
 	CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS=-DGGML_NATIVE=OFF \
-		$(BIN)/python -m pip install --quiet -e '.[dev]'
+		$(BIN)/python -m pip install --quiet -e '.[dev]' \
+		|| { echo 'make: pip install failed; trying once more' >&2; \
+		CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS=-DGGML_NATIVE=OFF \
+		$(BIN)/python -m pip install -e '.[dev]'; }
 	@touch $@
 
 run: install ## Start the server on http://127.0.0.1:8000 (SQLite, defaults)

@@ -22,7 +22,7 @@ from hallmark.policy import resolve_policy
 from hallmark.services import Services, build_services
 from hallmark.settings import Settings
 from hallmark.store.media import digest_of
-from helpers import MakeKey, auth, run_cli
+from helpers import MakeKey, auth, run_cli, text_pdf
 from server import running_server
 
 EVASION = "请介绍一下法@轮功的历史"  # 法轮功 with a symbol slipped in: a cult under PRC law
@@ -134,28 +134,26 @@ def test_a_text_file_is_screened_like_a_text(client: TestClient, make_key: MakeK
     assert data.decode("utf-8")[span["start"] : span["end"]] == "法@轮功"
 
 
-@pytest.mark.parametrize(
-    ("name", "data", "medium"),
-    [
-        ("report.pdf", b"%PDF-1.4\n(how to make a bomb)\n%%EOF\n", "document"),
-    ],
-)
-def test_media_no_screen_reads_are_allowed_but_marked_unscreened(
-    client: TestClient, services: Services, make_key: MakeKey, name: str, data: bytes, medium: str
+def test_a_pdf_upload_is_screened_by_its_text(
+    client: TestClient, services: Services, make_key: MakeKey
 ) -> None:
     response = client.post(
         "/v1/screen/file",
-        files={"file": (name, data, "application/octet-stream")},
+        files={"file": ("report.pdf", text_pdf("how to make a bomb"), "application/pdf")},
         data={"jurisdictions": "cn"},
         headers=auth(make_key()),
     )
 
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["medium"] == medium
-    assert result["action"] == "allow"
-    assert result["screened_by"] == [] and "nothing screened it" in result["note"]
-    assert screen_entries(services)[-1]["screened_by"] == []
+    assert result["medium"] == "document" and result["action"] == "block"
+    assert "lexicon" in result["screened_by"]
+    broken = client.post(
+        "/v1/screen/file",
+        files={"file": ("x.pdf", b"%PDF-1.4\n(hi)\n%%EOF\n", "application/pdf")},
+        headers=auth(make_key()),
+    )
+    assert broken.status_code == 400 and "PDF" in broken.json()["error"]["message"]
 
 
 def test_an_image_with_a_blocked_term_is_blocked_with_its_box(

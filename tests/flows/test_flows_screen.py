@@ -18,6 +18,7 @@ from hallmark.mark.explicit_image import font_for_cap
 from hallmark.mark.watermark.attacks import synthetic_scene
 from hallmark.services import Services
 from hallmark.store.media import digest_of
+from helpers import text_pdf
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 32
@@ -46,17 +47,21 @@ def test_a_blocked_text_is_a_decision_not_an_error(services: Services) -> None:
     assert text not in json.dumps(payload, ensure_ascii=False)
 
 
-@pytest.mark.parametrize(("data", "medium"), [(b"%PDF-1.4\n(hello)\n%%EOF\n", "document")])
-def test_media_no_screen_covers_are_allowed_with_nothing_claimed(
-    services: Services, data: bytes, medium: str
-) -> None:
-    outcome = run_screen(services, tenant(services), ScreenRequest(data=data, filename="x"))
+def test_a_pdfs_text_is_screened_page_by_page(services: Services) -> None:
+    data = text_pdf("A quarterly report.", "how to make a bomb")
+    outcome = run_screen(services, tenant(services), ScreenRequest(data=data, filename="r.pdf"))
 
-    assert outcome.medium == medium and outcome.decision.action == "allow"
-    assert outcome.screened_by == () and outcome.note is not None
-    record = outcome.to_dict()
-    assert record["screened_by"] == [] and "nothing screened it" in record["note"]
-    assert entries(services)[-1][1]["screened_by"] == []
+    assert outcome.medium == "document" and outcome.decision.action == "block"
+    assert "lexicon" in outcome.screened_by and "terrorism" in outcome.decision.categories
+    clean = run_screen(
+        services, tenant(services), ScreenRequest(data=text_pdf("A quarterly report."))
+    )
+    assert clean.decision.action == "allow" and "lexicon" in clean.screened_by
+
+
+def test_a_broken_pdf_is_a_user_error(services: Services) -> None:
+    with pytest.raises(UserError, match="PDF"):
+        run_screen(services, tenant(services), ScreenRequest(data=b"%PDF-1.4\n(hi)\n%%EOF\n"))
 
 
 def test_a_corrupt_audio_file_is_a_user_error_and_not_recorded(services: Services) -> None:

@@ -27,9 +27,8 @@ from hallmark.services import Services
 from hallmark.settings import Settings
 from hallmark.store.media import digest_of
 
-READABLE_DOCUMENTS = frozenset({"text/plain", "text/markdown"})
-"""Document types whose bytes are their text; the text of other documents (PDF) is not
-extracted yet, so no text screen reads them."""
+READABLE_DOCUMENTS = frozenset({"text/plain", "text/markdown", "application/pdf"})
+"""Document types whose text the text screens read (a PDF's through ``screen.document``)."""
 LINE_LETTERS: dict[Action, str] = {"allow": "a", "flag": "f", "block": "b"}
 TEXT_MEDIA = frozenset({"text", "document"})
 """Media whose bytes are screened as text, so the text length limit applies to them."""
@@ -86,7 +85,7 @@ def screens_for(screens: Iterable[Screen], content: Content) -> tuple[list[Scree
     """The screens that look at ``content``; when there are none, a note saying why."""
     base_type = content.media_type.split(";", 1)[0].strip().lower()
     if content.medium == "document" and base_type not in READABLE_DOCUMENTS:
-        return [], f"text is not extracted from {base_type} files yet; nothing screened it"
+        return [], f"text is not read from {base_type} files; nothing screened it"
     found = [screen for screen in screens if content.medium in screen.media]
     if not found:
         return [], f"no registered screen looks at {content.medium}; nothing screened it"

@@ -35,6 +35,7 @@ from hallmark.content import Content, Medium
 from hallmark.errors import ConfigurationError, HallmarkError
 from hallmark.registry import Components
 from hallmark.screen.base import Hit, Screen, TextSpan
+from hallmark.screen.document import text_of
 from hallmark.screen.normalize import CJK_RANGES, normalize
 from hallmark.screen.taxonomy import CATEGORY_IDS
 
@@ -420,7 +421,7 @@ class Classifier(Screen):
         return [model.score(normalized) for model, _ in self.models if model.applies_to(normalized)]
 
     def find(self, content: Content) -> list[Hit]:
-        return self.find_text(content.text)
+        return self.find_text(text_of(content))
 
     def find_text(self, text: str) -> list[Hit]:
         """A hit for each model whose score reaches its ``flag`` threshold; the evidence is the

@@ -32,6 +32,7 @@ from hallmark.engines.llm.base import ChatEngine, ChatMessage, ChatRequest, chat
 from hallmark.errors import ConfigurationError, HallmarkError
 from hallmark.registry import Components
 from hallmark.screen.base import Hit, Screen, TextSpan
+from hallmark.screen.document import text_of
 from hallmark.screen.taxonomy import CATEGORIES, CATEGORY_IDS
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ class JudgeScreen(Screen):
         return self
 
     def find(self, content: Content) -> list[Hit]:
-        return self.find_text(content.text)
+        return self.find_text(text_of(content))
 
     def find_text(self, text: str) -> list[Hit]:
         if not text.strip():

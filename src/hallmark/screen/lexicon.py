@@ -41,6 +41,7 @@ from hallmark.content import Content, Medium
 from hallmark.errors import PolicyFileError
 from hallmark.registry import Components
 from hallmark.screen.base import SEVERITIES, Hit, Screen, TextSpan
+from hallmark.screen.document import text_of
 from hallmark.screen.normalize import Normalized, is_cjk, is_word_char, normalize
 from hallmark.screen.pinyin import pinyin_keys
 from hallmark.screen.taxonomy import CATEGORY_IDS
@@ -326,7 +327,7 @@ class Lexicon(Screen):
         return self
 
     def find(self, content: Content) -> list[Hit]:
-        return self.find_text(content.text)
+        return self.find_text(text_of(content))
 
     def find_text(self, text: str) -> list[Hit]:
         """Hits with their spans in ``text``; hits that overlap an allowed phrase, or lie inside a
