@@ -35,6 +35,7 @@ from hallmark.assistant.conversations import (
 from hallmark.assistant.tools import ToolContext
 from hallmark.assistant.usage import check_minor_allowance, record_usage
 from hallmark.content import Content
+from hallmark.engines.llm import openai_format
 from hallmark.engines.llm.base import (
     ChatDelta,
     ChatEngine,
@@ -344,7 +345,7 @@ class ChatRun:
         payload = {
             **base,
             "screening": screening,
-            "usage": _usage_dict(usage),
+            "usage": usage.to_dict(),
             "tools": [run.call.name for run in tool_runs],
             "disclosure": self.disclosure is not None,
         }
@@ -377,7 +378,7 @@ class ChatRun:
         reply = NewMessage(
             "assistant",
             content.text,
-            tool_calls=[_call_dict(call) for call in client_calls],
+            tool_calls=[openai_format.tool_call(call) for call in client_calls],
             hallmark=_stored_record(record),
         )
         record["conversation_id"] = self._store(reply)
@@ -607,22 +608,6 @@ def _close(deltas: Iterator[ChatDelta]) -> None:
         close()
 
 
-def _usage_dict(usage: Usage) -> dict[str, int]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-
-
-def _call_dict(call: ToolCall) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "type": "function",
-        "function": {"name": call.name, "arguments": call.arguments},
-    }
-
-
 def _stored_record(record: dict[str, Any]) -> dict[str, Any]:
     """What the conversation keeps of a turn's record: no tool results (the tool messages
     hold them) and only the decisions of the screening."""
@@ -636,7 +621,7 @@ def _new_message(message: ChatMessage) -> NewMessage:
     return NewMessage(
         message.role,
         message.content,
-        tool_calls=[_call_dict(call) for call in message.tool_calls],
+        tool_calls=[openai_format.tool_call(call) for call in message.tool_calls],
         tool_call_id=message.tool_call_id,
     )
 

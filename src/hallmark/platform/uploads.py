@@ -42,7 +42,7 @@ from hallmark.accounts.service import new_id
 from hallmark.content import Content
 from hallmark.errors import Conflict, HallmarkError, NotFound, PayloadTooLarge, UserError
 from hallmark.flows.common import blocked, language_for, policy_for, record_refusal
-from hallmark.flows.receive import ReceiveOutcome, ReceiveRequest, run_receive
+from hallmark.flows.receive import ReceiveRequest, run_receive
 from hallmark.flows.screen import screens_for
 from hallmark.jobs.daily import start_daily
 from hallmark.mark.explicit_image import MAX_PIXELS
@@ -489,7 +489,7 @@ def _post(services: Services, member: Member, row: Upload, data: bytes) -> Compl
                 jurisdictions=tuple(row.jurisdictions.split(",")) if row.jurisdictions else None,
             ),
         )
-        label = platform_label(services, outcome)
+        label = outcome.platform_label or None
         now = utcnow_iso()
         post = Post(
             id=new_id(),
@@ -542,13 +542,6 @@ def _mismatch(declared: str | None, sniffed: str) -> bool:
     if not declared:
         return False
     return declared.split(";", 1)[0].strip().lower() != sniffed.split(";", 1)[0]
-
-
-def platform_label(services: Services, outcome: ReceiveOutcome) -> str | None:
-    """The wording the feed shows for the outcome's classification, from the policy the
-    receive flow applied: the explicit "AI-generated" for confirmed, the weaker wordings for
-    possible and suspected; none for content with no sign of AI."""
-    return outcome.platform_label or None
 
 
 def _refuse_bombs(data: bytes, media_type: str) -> None:

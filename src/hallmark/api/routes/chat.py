@@ -27,7 +27,8 @@ from hallmark.accounts.service import Principal, new_id
 from hallmark.api.deps import Allowed, ServicesDep
 from hallmark.api.uploads import read_upload
 from hallmark.assistant.tools import file_id_for
-from hallmark.engines.llm.base import ChatMessage, Tool, ToolCall, Usage, chat_engines
+from hallmark.engines.llm import openai_format
+from hallmark.engines.llm.base import ChatMessage, Tool, ToolCall, chat_engines
 from hallmark.errors import HallmarkError, UserError
 from hallmark.flows.chat import (
     ChatTurn,
@@ -250,7 +251,7 @@ def _completion(
 ) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": end.text, "refusal": None}
     if end.tool_calls:
-        message["tool_calls"] = [_call(call) for call in end.tool_calls]
+        message["tool_calls"] = [openai_format.tool_call(call) for call in end.tool_calls]
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -259,7 +260,7 @@ def _completion(
         "choices": [
             {"index": 0, "message": message, "logprobs": None, "finish_reason": end.finish_reason}
         ],
-        "usage": _usage(end.usage),
+        "usage": end.usage.to_dict(),
         "system_fingerprint": None,
         "hallmark": end.hallmark,
     }
@@ -312,7 +313,7 @@ def _chunks(
             elif isinstance(event, TurnEnd):
                 if event.tool_calls:
                     calls = [
-                        {"index": index, **_call(call)}
+                        {"index": index, **openai_format.tool_call(call)}
                         for index, call in enumerate(event.tool_calls)
                     ]
                     yield chunk({"tool_calls": calls})
@@ -325,7 +326,7 @@ def _chunks(
                             "created": created,
                             "model": model,
                             "choices": [],
-                            "usage": _usage(event.usage),
+                            "usage": event.usage.to_dict(),
                         }
                     )
     except HallmarkError as exc:
@@ -355,19 +356,3 @@ async def _in_thread(chunks: Generator[bytes, None, None]) -> AsyncIterator[byte
 
 def _sse(body: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(body, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
-
-
-def _call(call: ToolCall) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "type": "function",
-        "function": {"name": call.name, "arguments": call.arguments},
-    }
-
-
-def _usage(usage: Usage) -> dict[str, int]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
