@@ -76,6 +76,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.screen.classifier",
     "hallmark.screen.image",
     "hallmark.speech.piper",
+    "hallmark.speech.espeak",  # after piper: the fallback for the languages piper lacks
     "hallmark.speech.whisper",
     "hallmark.engines.llm.llama_cpp",
     "hallmark.engines.llm.openai_compatible",
@@ -97,6 +98,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.jobs.batch_create",
     "hallmark.platform.publish",
     "hallmark.assistant.tools",
+    "hallmark.studio.jobs",
 )
 
 

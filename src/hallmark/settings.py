@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         description="Characters of a streamed chat reply held back until the screens have read "
         "past them; unset means enough that no part of a blocked lexicon term is ever shown.",
     )
+    studio_scene_engine: str = Field(
+        default="auto",
+        min_length=1,
+        description="Chat engine that splits a script into scenes for script-to-video: a chat "
+        "engine's name, `rules` for the sentence and paragraph rules, or `auto`: the "
+        "`openai-compatible` engine when one is configured, else the rules.",
+    )
     ledger_retention_days: int = Field(
         default=400,
         ge=1,

@@ -29,6 +29,7 @@ from hallmark.api.routes import (
     receive,
     reports,
     screen,
+    studio,
     uploads,
     watermarks,
 )
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         conversations,
         reports,
         publish,
+        studio,
     )
     for module in routers:
         app.include_router(module.router)

@@ -19,6 +19,7 @@ from hallmark.cli.chat import chat
 from hallmark.cli.platform import feed, upload
 from hallmark.cli.publish import publish_app
 from hallmark.cli.reports import reports_app
+from hallmark.cli.studio import studio_app
 from hallmark.errors import HallmarkError, UserError
 from hallmark.services import Services, build_services
 from hallmark.settings import load_settings
@@ -56,6 +57,7 @@ conversations_app = typer.Typer(
 app.add_typer(conversations_app, name="conversations")
 app.add_typer(reports_app, name="reports")
 app.add_typer(publish_app, name="publish")
+app.add_typer(studio_app, name="studio")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)

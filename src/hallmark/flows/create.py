@@ -11,7 +11,7 @@ from typing import Any
 
 from hallmark.accounts.service import new_id
 from hallmark.content import Content, Medium
-from hallmark.engines.base import GenerationRequest
+from hallmark.engines.base import Engine, GenerationRequest
 from hallmark.errors import MissingMarker, UserError
 from hallmark.flows.common import (
     blocked,
@@ -69,13 +69,22 @@ class CreateOutcome:
         }
 
 
-def run_create(services: Services, tenant_id: str, request: CreateRequest) -> CreateOutcome:
+def run_create(
+    services: Services,
+    tenant_id: str,
+    request: CreateRequest,
+    *,
+    engine: Engine | None = None,
+) -> CreateOutcome:
+    """Run the flow with the registered engine ``request.engine``, or with ``engine`` itself:
+    in-process makers (the studio's renders) whose work cannot be named in a request."""
     if not request.prompt.strip():
         raise UserError("prompt is empty")
     if len(request.prompt) > MAX_PROMPT_CHARS:
         raise UserError(f"prompt is longer than {MAX_PROMPT_CHARS} characters")
     components = services.components
-    engine = components.engines.get(request.engine)
+    if engine is None:
+        engine = components.engines.get(request.engine)
     if request.medium not in engine.media:
         raise UserError(
             f"engine {engine.name!r} makes {', '.join(sorted(engine.media))}, not {request.medium}"
