@@ -51,7 +51,7 @@ def media_file(media_id: str, services: ServicesDep, principal: Reader) -> FileR
 
 
 @router.get("/presets")
-def presets() -> dict[str, Any]:
+def presets(principal: Reader) -> dict[str, Any]:
     return {
         "presets": [
             {"name": name, "width": p.width, "height": p.height, "max_fps": p.max_fps}
@@ -61,7 +61,7 @@ def presets() -> dict[str, Any]:
 
 
 @router.get("/templates")
-def templates() -> dict[str, Any]:
+def templates(principal: Reader) -> dict[str, Any]:
     return {
         "templates": [
             {"name": name, "description": load_template(name).description}
