@@ -14,6 +14,12 @@ encodes) and numpy (scale with libswscale, crop, alpha-blend the caption in RGB,
 the same libx264 settings, audio re-encoded), against the same CLI. It measures the design the
 renderer did not take; skipped when ``av`` is not installed (``pip install av==18.1.0``).
 
+``studio.export``: the whole export (``studio.actions.render``: the caption screened, the
+render, the video screened (scene-change frames through NSFW detection and OCR, the sound
+through whisper), the labels of cn, eu and us-ca written (the explicit label re-encodes the
+video), the ledger entry) against ``render_project`` alone on the same project: what
+compliance costs a studio export.
+
 Units are output frames: 5 s at 30 fps (1 s with ``--quick``).
 """
 
@@ -27,7 +33,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Case, Skip
+from bench.harness import Case, Skip, Workspace
+from hallmark.accounts.service import ensure_tenant
+from hallmark.studio.actions import Target, render
 from hallmark.studio.media import MediaResolver
 from hallmark.studio.presets import preset_for
 from hallmark.studio.render import render_project
@@ -185,6 +193,41 @@ def teardown(state: RenderState) -> None:
     state.folder.cleanup()
 
 
+@dataclass(slots=True)
+class ExportState:
+    render: RenderState
+    workspace: Workspace
+    tenant_id: str
+
+
+def setup_export(units: int) -> ExportState:
+    state = setup_render(units)
+    workspace = Workspace.open()
+    with workspace.services.db.session() as session:
+        tenant_id = ensure_tenant(session, workspace.services.ledger, "bench").id
+    return ExportState(state, workspace, tenant_id)
+
+
+def export_ours(state: ExportState) -> None:
+    root = state.render.source.parent
+    render(
+        state.workspace.services,
+        state.tenant_id,
+        state.render.project,
+        MediaResolver(root),
+        Target(out=root / "export.mp4", preset="tiktok", jurisdictions=("cn", "eu", "us-ca")),
+    )
+
+
+def export_render_only(state: ExportState) -> None:
+    render_ours(state.render)
+
+
+def teardown_export(state: ExportState) -> None:
+    state.workspace.close()
+    teardown(state.render)
+
+
 CASES: list[Case[Any]] = [
     Case(
         name="studio.render",
@@ -212,6 +255,21 @@ CASES: list[Case[Any]] = [
         ours=render_pyav,
         baseline=render_cli,
         teardown=teardown,
+        units=5 * FPS,
+        quick_units=FPS,
+        unit="frame",
+    ),
+    Case(
+        name="studio.export",
+        measures=(
+            "the whole export of the same project: words screened, render, video screened, "
+            "cn+eu+us-ca labels written, ledger entry."
+        ),
+        baseline_is="render_project alone: what compliance costs an export.",
+        setup=setup_export,
+        ours=export_ours,
+        baseline=export_render_only,
+        teardown=teardown_export,
         units=5 * FPS,
         quick_units=FPS,
         unit="frame",

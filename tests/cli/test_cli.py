@@ -107,6 +107,13 @@ BAD_CASES: list[tuple[list[str], str]] = [
     (["jobs", "--state", "exploded"], "unknown job state"),
     (["create", "hi", "--engine", "gpt-9"], "unknown engine 'gpt-9'"),
     (["create"], "give either a PROMPT or --file"),
+    (["studio", "render", "/nonexistent/p.json", "o.mp4"], "no such project file"),
+    (["studio", "captions", "/nonexistent/v.mp4", "o.srt"], "no such file"),
+    (["studio", "script2video", "/nonexistent/s.txt", "o.mp4"], "no such script"),
+    (["studio", "smartcut", "/nonexistent/v.mp4"], "no such video"),
+    (["studio", "reframe", "/nonexistent/v.mp4", "o.mp4"], "no such video"),
+    (["studio", "otio", "import", "/nonexistent/t.otio", "o.json"], "no such timeline"),
+    (["studio", "otio", "export", "/nonexistent/p.json", "o.otio"], "no such project file"),
     (["create", "hi", "--engine", "echo", "--language", "tlh"], "unsupported language"),
     (["create", "--file", "/nonexistent/prompts.txt", "--engine", "echo"], "cannot read"),
     (["ledger", "export", "-o", "/nonexistent/dir/audit.jsonl"], "cannot write"),
@@ -163,6 +170,7 @@ USAGE_CASES: list[tuple[list[str], str]] = [
     (["frobnicate"], "No such command"),
     (["inspect"], "Missing argument"),
     (["inspect", "x", "--workers", "0"], "--workers"),
+    (["studio", "templates", "--colour"], "No such option"),
 ]
 
 

@@ -139,7 +139,9 @@ def test_a_chinese_label_is_spoken_in_chinese_by_a_voice_that_speaks_it() -> Non
 
 def test_an_add_on_voice_speaks_what_the_built_in_does_not(tmp_path: Path) -> None:
     components = load_components(Settings(home=tmp_path / "home", plugins="fakes.hum"))
-    assert [voice.name for voice in components.voices] == ["piper-joe", "hum"]
+    built_in = {"espeak-ng"}  # registered where the espeak-ng program is installed
+    names = [voice.name for voice in components.voices if voice.name not in built_in]
+    assert names == ["piper-joe", "hum"]
     source = Content("audio", "audio/wav", wav_bytes(programme(0.5)))
     labelled = components.markers.get("explicit.audio").mark(source, context("cn"))
     assert labelled.metadata["audio_notice"]["voice"] == "hum"

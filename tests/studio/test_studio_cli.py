@@ -52,6 +52,11 @@ def test_render_writes_a_labeled_mp4(cli_env: dict[str, str], tmp_path: Path) ->
     info = probe(out)
     assert stream(info, "video")["height"] == 568
     assert stream(info, "audio")["sample_rate"] == "44100"
+    inspected = run_cli(["inspect", str(out), "--json"], cli_env, SLOW)
+    assert inspected.returncode == 0, inspected.stderr
+    report = json.loads(inspected.stdout)
+    report = report[0] if isinstance(report, list) else report
+    assert report["verdict"] == "confirmed"
 
 
 def test_a_project_that_is_not_json_is_one_error_line(

@@ -69,6 +69,8 @@ def _session(tenant: str) -> Iterator[tuple[Services, str]]:
 
 @contextmanager
 def _bar(title: str) -> Iterator[Any]:
+    """A progress bar on stderr, drawn from the first report on: an error found before any
+    work starts stays the one ``error: ...`` line."""
     progress = Progress(
         TextColumn(f"[bold]{title}"),
         BarColumn(),
@@ -79,10 +81,17 @@ def _bar(title: str) -> Iterator[Any]:
         transient=False,
     )
     task = progress.add_task("", total=1.0)
-    with progress:
-        yield lambda share, what: progress.update(
-            task, completed=max(0.0, min(share, 1.0)), description=what
-        )
+
+    def show(share: float, what: str) -> None:
+        if not progress.live.is_started:
+            progress.start()
+        progress.update(task, completed=max(0.0, min(share, 1.0)), description=what)
+
+    try:
+        yield show
+    finally:
+        if progress.live.is_started:
+            progress.stop()
 
 
 def _target(

@@ -13,6 +13,7 @@ header's sizes are placeholders and the samples are read from the ``data`` chunk
 
 from __future__ import annotations
 
+import shutil
 import struct
 import subprocess
 from typing import ClassVar
@@ -104,4 +105,8 @@ def read_streamed_wav(data: bytes) -> tuple[Speech, int]:
 
 
 def register(components: Components) -> None:
-    components.voices.register(EspeakSpeech.name, EspeakSpeech())
+    """Registered only where the program is installed: the audio label chooses among the
+    registered voices, and must fall back to its rhythm cue, not fail, where espeak-ng is
+    missing."""
+    if shutil.which(PROGRAM) is not None:
+        components.voices.register(EspeakSpeech.name, EspeakSpeech())

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hallmark.errors import HallmarkError, UserError
+from hallmark.errors import UserError
 from hallmark.speech.base import STT_RATE, Speech, SpeechToText, Word
+from hallmark.studio.ffmpeg import decode_mono
 from hallmark.studio.timeline import TextClip, TextStyle, Track
 
 LATIN_LINE_CHARS = 42
@@ -60,37 +60,11 @@ class Cue:
 # --- decoding and transcribing ----------------------------------------------------------------
 
 
-def run_tool(args: list[str], *, what: str, timeout: float = TOOL_TIMEOUT_S) -> bytes:
-    """The stdout of ffmpeg or ffprobe (``args[0]``); a UserError naming ``what`` with the
-    tool's last line of stderr when it fails, a HallmarkError when it is not installed."""
-    try:
-        done = subprocess.run(args, capture_output=True, timeout=timeout, check=False)
-    except FileNotFoundError as exc:
-        raise HallmarkError(f"{args[0]} is not installed (Debian: apt install ffmpeg)") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise UserError(f"{args[0]} took longer than {timeout:.0f} s on {what}") from exc
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
-        raise UserError(f"cannot read {what}: {args[0]}: {lines[-1].strip()}")
-    return done.stdout
-
-
 def extract_speech(path: Path) -> Speech:
     """The first audio stream of an audio or video file, mono float32 at ``STT_RATE``."""
     if not path.is_file():
         raise UserError(f"no such file: {path}")
-    try:
-        raw = run_tool(
-            ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
-             "-i", str(path), "-map", "0:a:0?", "-ac", "1", "-ar", str(STT_RATE),
-             "-f", "f32le", "-"],
-            what=path.name,
-        )  # fmt: skip
-    except UserError as exc:
-        if "does not contain any stream" in exc.message:  # the optional map found no audio
-            raise UserError(f"{path.name} has no audio to caption") from None
-        raise
-    samples = np.frombuffer(raw, "<f4").copy()
+    samples = decode_mono(path, STT_RATE, timeout=TOOL_TIMEOUT_S)
     if len(samples) == 0:
         raise UserError(f"{path.name} has no audio to caption")
     return samples

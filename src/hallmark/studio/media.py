@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,8 @@ from typing import Any
 
 from PIL import Image
 
-from hallmark.errors import HallmarkError, UserError
+from hallmark.errors import UserError
+from hallmark.studio.ffmpeg import run_tool
 from hallmark.studio.timeline import (
     AudioClip,
     ImageClip,
@@ -69,11 +69,6 @@ class MediaInfo:
 # --- probing ---------------------------------------------------------------------------------
 
 
-def _last_line(stderr: bytes) -> str:
-    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines()]
-    return next((line for line in reversed(lines) if line), "no message")
-
-
 def _number(value: Any) -> float | None:
     try:
         number = float(value)
@@ -105,15 +100,13 @@ def _ffprobe(path: Path) -> dict[str, Any]:
         str(path),
     ]  # fmt: skip
     try:
-        done = subprocess.run(args, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False)
-    except FileNotFoundError as exc:
-        raise HallmarkError("ffprobe is not installed; the studio needs ffmpeg") from exc
-    except subprocess.TimeoutExpired:
-        raise MediaError(f"{path.name}: ffprobe took longer than {PROBE_TIMEOUT_S:.0f} s") from None
-    if done.returncode != 0:
-        raise MediaError(f"{path.name}: not a readable media file ({_last_line(done.stderr)})")
+        out = run_tool(
+            args, what=f"{path.name}: not a readable media file", timeout=PROBE_TIMEOUT_S
+        )
+    except UserError as exc:
+        raise MediaError(exc.message) from None
     try:
-        found: dict[str, Any] = json.loads(done.stdout)
+        found: dict[str, Any] = json.loads(out)
     except ValueError:
         raise MediaError(f"{path.name}: not a readable media file") from None
     return found

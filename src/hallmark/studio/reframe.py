@@ -28,13 +28,10 @@ height instead, vertically centred (cropping, not padding, so the output is fill
 
 from __future__ import annotations
 
-import collections
 import itertools
 import math
 import os
-import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +39,8 @@ from typing import IO
 
 import numpy as np
 
-from hallmark.errors import HallmarkError, UserError
+from hallmark.errors import UserError
+from hallmark.studio.ffmpeg import run_streaming
 from hallmark.studio.media import probe
 
 Box = tuple[int, int, int, int]  # x, y, width, height in source pixels
@@ -219,49 +217,6 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
 
 
-# --- running ffmpeg ----------------------------------------------------------------------------
-
-
-def _run(args: list[str], timeout: float, name: str, consume: Callable[[IO[bytes]], None]) -> None:
-    """Run ffmpeg or ffprobe, handing its stdout to ``consume`` as it comes; a UserError with
-    its last stderr line when it fails, and it is killed after ``timeout`` seconds."""
-    try:
-        process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-    except FileNotFoundError as exc:
-        raise HallmarkError(f"{args[0]} is not installed; reframing needs ffmpeg") from exc
-    assert process.stdout is not None and process.stderr is not None
-    tail: collections.deque[bytes] = collections.deque(maxlen=20)
-    drain = threading.Thread(target=tail.extend, args=(process.stderr,), daemon=True)
-    expired = threading.Event()
-
-    def kill() -> None:
-        expired.set()
-        process.kill()
-
-    timer = threading.Timer(timeout, kill)
-    drain.start()
-    timer.start()
-    try:
-        consume(process.stdout)
-        process.wait()
-    finally:
-        timer.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        drain.join(timeout=5)
-        process.stderr.close()
-    if expired.is_set():
-        raise UserError(f"{name}: {args[0]} took longer than {timeout:.0f} s")
-    if process.returncode != 0:
-        lines = [line.decode("utf-8", "replace").strip() for line in tail]
-        last = next((line for line in reversed(lines) if line), "no message")
-        raise UserError(f"corrupt or unsupported video {name}: {args[0]}: {last}")
-
-
 @dataclass(frozen=True, slots=True)
 class _Video:
     width: int  # as shown, a rotated phone video upright
@@ -348,7 +303,12 @@ def _detect_faces(
     args = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:v:0", "-an",
             "-vf", f"fps={sample_fps:g},scale={small_w}:{small_h}:flags=area",
             "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]  # fmt: skip
-    _run(args, 60 + video.duration * 5, path.name, consume)
+    run_streaming(
+        args,
+        timeout=60 + video.duration * 5,
+        what=f"corrupt or unsupported video {path.name}",
+        consume=consume,
+    )
     return subjects
 
 
@@ -449,7 +409,12 @@ def _encode(
                 if progress is not None and key == "out_time_us" and video.duration > 0:
                     progress(_float(value) / 1e6 / video.duration)
 
-        _run(args, 120 + video.duration * 30, src.name, consume)
+        run_streaming(
+            args,
+            timeout=120 + video.duration * 30,
+            what=f"corrupt or unsupported video {src.name}",
+            consume=consume,
+        )
         if os.path.getsize(temp) == 0:
             raise UserError(f"{src.name}: ffmpeg wrote nothing")
         os.replace(temp, out)

@@ -49,9 +49,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +60,8 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageOps
 
-from hallmark.errors import HallmarkError, UserError
+from hallmark.errors import UserError
+from hallmark.studio.ffmpeg import run_streaming
 from hallmark.studio.media import MediaInfo, MediaResolver, resolve_project
 from hallmark.studio.presets import Preset, even, preview_of
 from hallmark.studio.text_image import parse_color, render_text
@@ -688,42 +687,15 @@ class RenderResult:
     seconds: float  # wall time
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines()]
-    return next((line for line in reversed(lines) if line), "no message")
-
-
-def _run(
-    args: Sequence[str],
-    duration: float,
-    timeout: float,
-    progress: Progress | None,
-    errors: IO[bytes],
-) -> int:
+def _run(args: Sequence[str], duration: float, timeout: float, progress: Progress | None) -> int:
     """Run ffmpeg, turning its ``-progress`` lines into ``progress`` calls; the frames it
     wrote. ffmpeg's failure, or its running past ``timeout``, is a UserError."""
-    try:
-        process = subprocess.Popen(
-            list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors
-        )
-    except FileNotFoundError as exc:
-        raise HallmarkError(
-            "ffmpeg is not installed; the studio needs it (apt install ffmpeg)"
-        ) from exc
-    timed_out = threading.Event()
-
-    def stop() -> None:
-        timed_out.set()
-        process.kill()
-
-    watchdog = threading.Timer(timeout, stop)
-    watchdog.daemon = True
-    watchdog.start()
     frames = 0
-    last_report = 0.0
-    try:
-        assert process.stdout is not None
-        for raw in process.stdout:
+
+    def consume(stdout: IO[bytes]) -> None:
+        nonlocal frames
+        last_report = 0.0
+        for raw in stdout:
             key, _, value = raw.decode("ascii", "replace").strip().partition("=")
             if key == "frame" and value.isdigit():
                 frames = int(value)
@@ -733,18 +705,8 @@ def _run(
                     last_report = now
                     done = min(1.0, max(0.0, int(value) / 1e6 / duration))
                     progress(done, "rendering")
-        code = process.wait()
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    if timed_out.is_set():
-        raise UserError(f"the render took longer than {timeout:.0f} s and was stopped")
-    if code != 0:
-        errors.seek(0)
-        message = _last_line(errors.read().decode("utf-8", "replace"))
-        raise UserError(f"the render failed: ffmpeg: {message}")
+
+    run_streaming(args, timeout=timeout, what="the render failed", consume=consume)
     return frames
 
 
@@ -790,14 +752,12 @@ def render_project(
             (folder / GRAPH_FILE).write_text(command.graph, encoding="utf-8")
             if progress is not None:
                 progress(0.0, "rendering")
-            with tempfile.TemporaryFile(dir=folder) as errors:
-                frames = _run(
-                    command.args,
-                    duration,
-                    timeout if timeout is not None else render_timeout(duration),
-                    progress,
-                    errors,
-                )
+            frames = _run(
+                command.args,
+                duration,
+                timeout if timeout is not None else render_timeout(duration),
+                progress,
+            )
         if target.stat().st_size == 0:
             raise UserError("the render failed: ffmpeg wrote nothing")
         os.replace(target, out)

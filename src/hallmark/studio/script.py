@@ -34,9 +34,9 @@ from hallmark.studio.captions import (
     detect_language,
     ends_sentence,
     join_words,
-    run_tool,
     split_tokens,
 )
+from hallmark.studio.ffmpeg import run_tool
 from hallmark.studio.timeline import (
     CardClip,
     ImageClip,
@@ -221,7 +221,7 @@ def _medium(path: Path) -> _Medium:
     raw = run_tool(
         ["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_type",
          "-of", "json", str(path)],
-        what=path.name,
+        what=f"cannot read {path.name}",
         timeout=60,
     )  # fmt: skip
     try:
@@ -246,7 +246,7 @@ def _has_audio(path: Path) -> None:
     raw = run_tool(
         ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "json",
          str(path)],
-        what=path.name,
+        what=f"cannot read {path.name}",
         timeout=60,
     )  # fmt: skip
     streams = json.loads(raw or b"{}").get("streams", ())

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,8 +35,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hallmark.errors import HallmarkError, UserError
+from hallmark.errors import UserError
 from hallmark.speech.base import STT_RATE
+from hallmark.studio.ffmpeg import decode_mono
 from hallmark.studio.media import MediaInfo, probe
 from hallmark.studio.timeline import (
     MAX_SIDE,
@@ -253,31 +253,13 @@ def _interval(entry: Any, where: str, duration: float) -> Interval:
 # --- reading the source (I/O) ------------------------------------------------------------------
 
 
-def _run(args: list[str], timeout: float, path: Path) -> bytes:
-    """ffmpeg's or ffprobe's stdout, or a UserError with its last stderr line."""
-    try:
-        done = subprocess.run(args, capture_output=True, timeout=timeout, check=False)
-    except FileNotFoundError as exc:
-        raise HallmarkError(f"{args[0]} is not installed; smart cut needs ffmpeg") from exc
-    except subprocess.TimeoutExpired:
-        raise UserError(f"{path.name}: {args[0]} took longer than {timeout:.0f} s") from None
-    if done.returncode != 0:
-        lines = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines()]
-        last = next((line for line in reversed(lines) if line), "no message")
-        raise UserError(f"corrupt or unsupported media {path.name}: {args[0]}: {last}")
-    return done.stdout
-
-
 def decode_speech_audio(path: Path, source: MediaInfo | None = None) -> npt.NDArray[np.float32]:
     """The first audio stream of ``path`` (probed as ``source``), mono float32 at
     ``STT_RATE`` Hz."""
     source = source or probe(path)
     if not source.has_audio:
         raise UserError(f"{path.name} has no audio track to find speech in")
-    args = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-vn",
-            "-ac", "1", "-ar", str(STT_RATE), "-f", "f32le", "-"]  # fmt: skip
-    raw = _run(args, DECODE_TIMEOUT_S + source.duration / 60, path)
-    return np.frombuffer(raw, "<f4").astype(np.float32)
+    return decode_mono(path, STT_RATE, timeout=DECODE_TIMEOUT_S + source.duration / 60)
 
 
 _models = threading.local()
