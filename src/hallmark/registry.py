@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from hallmark.engines.base import Engine
     from hallmark.jobs.kinds import JobKind
     from hallmark.mark.base import Inspector, Marker
+    from hallmark.perception.base import Perceiver
     from hallmark.screen.base import Screen
     from hallmark.speech.base import SpeechToText, TextToSpeech
 
@@ -69,6 +70,7 @@ class Components:
     voices: Registry[TextToSpeech] = field(default_factory=lambda: Registry("voice"))
     transcribers: Registry[SpeechToText] = field(default_factory=lambda: Registry("transcriber"))
     tools: Registry[AssistantTool] = field(default_factory=lambda: Registry("assistant tool"))
+    perceivers: Registry[Perceiver] = field(default_factory=lambda: Registry("perceiver"))
 
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -99,6 +101,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hallmark.platform.publish",
     "hallmark.assistant.tools",
     "hallmark.studio.jobs",
+    "hallmark.perception.image",
+    "hallmark.perception.audio",
+    "hallmark.perception.video",
+    "hallmark.perception.vlm",
 )
 
 

@@ -77,6 +77,46 @@ class Settings(BaseSettings):
         "engine's name, `rules` for the sentence and paragraph rules, or `auto`: the "
         "`openai-compatible` engine when one is configured, else the rules.",
     )
+    perception_chat_engine: str = Field(
+        default="auto",
+        min_length=1,
+        description="Chat engine that words perception's answers from the findings: a chat "
+        "engine's name, `rules` for the built-in wording, or `auto`: the `openai-compatible` "
+        "engine when one is configured, else the built-in wording.",
+    )
+    vision_base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible vision-language model (e.g. Qwen2.5-VL "
+        "served by vLLM); set, it registers the `openai-vision` perceiver beside the bundled "
+        "ones.",
+    )
+    vision_api_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Bearer token sent to HALLMARK_VISION_BASE_URL, if it needs one.",
+    )
+    vision_model: str | None = Field(
+        default=None,
+        description="Model id asked of HALLMARK_VISION_BASE_URL; unset means the first model "
+        "its GET /models lists.",
+    )
+    vision_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds to wait for the vision model's answer.",
+    )
+    vision_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="Retries of a failed vision request before any reply arrived.",
+    )
+    vision_max_pixels: int = Field(
+        default=1003520,
+        ge=3136,
+        description="Most pixels of the image sent to the vision model; keep it at or below "
+        "the server's own max_pixels, or the boxes it returns do not map back.",
+    )
     ledger_retention_days: int = Field(
         default=400,
         ge=1,

@@ -215,6 +215,14 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], int, str]] = [
         "bad_request",
     ),
     ("POST", "/v1/studio/voiceover", {"json": {"text": ""}}, 422, "validation_error"),
+    ("POST", "/v1/perceive", {}, 422, "validation_error"),
+    (
+        "POST",
+        "/v1/perceive",
+        {"files": {"file": ("notes.txt", b"just text", "text/plain")}},
+        400,
+        "bad_request",
+    ),
     ("POST", "/v1/publish/tiktok", {"json": {}}, 422, "validation_error"),
     (
         "POST",

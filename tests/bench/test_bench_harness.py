@@ -7,21 +7,14 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.__main__ import discover, discover_reports, main
+from bench.harness import Case, Plan, Skip, run_case
 from rich.console import Console
-
-# bench/ lives beside src/ and tests/, outside the installed package.
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.__main__ import discover, discover_reports, main  # noqa: E402
-from bench.harness import Case, Plan, Skip, run_case  # noqa: E402
 
 
 @dataclass

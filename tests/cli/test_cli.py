@@ -107,6 +107,7 @@ BAD_CASES: list[tuple[list[str], str]] = [
     (["jobs", "--state", "exploded"], "unknown job state"),
     (["create", "hi", "--engine", "gpt-9"], "unknown engine 'gpt-9'"),
     (["create"], "give either a PROMPT or --file"),
+    (["perceive", "/nonexistent/a.png"], "no such file"),
     (["studio", "render", "/nonexistent/p.json", "o.mp4"], "no such project file"),
     (["studio", "captions", "/nonexistent/v.mp4", "o.srt"], "no such file"),
     (["studio", "script2video", "/nonexistent/s.txt", "o.mp4"], "no such script"),

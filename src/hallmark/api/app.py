@@ -24,6 +24,7 @@ from hallmark.api.routes import (
     keys,
     ledger,
     mark,
+    perceive,
     policy,
     publish,
     receive,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         reports,
         publish,
         studio,
+        perceive,
     )
     for module in routers:
         app.include_router(module.router)

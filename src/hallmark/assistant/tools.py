@@ -94,5 +94,45 @@ def _tool_file(context: ToolContext, arguments: dict[str, Any]) -> tuple[bytes, 
     raise UserError("give file_id or content_id")
 
 
+class PerceiveTool(AssistantTool):
+    """Looks at an attached image, sound or video and answers with grounded findings: the
+    perceive flow (``hallmark perceive``), its overlay labeled and logged."""
+
+    name: ClassVar[str] = "perceive"
+    description: ClassVar[str] = (
+        "Look at an image, audio or video file and say what is in it: text with its place, "
+        "faces and people, colours, sounds with their times, words spoken. Give the file_id "
+        "of a file the user attached (or a content_id) and, optionally, the user's question."
+    )
+    parameters: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {
+            "file_id": {"type": "string", "description": "id of a file attached to the chat"},
+            "content_id": {"type": "string", "description": "id of content made by hallmark"},
+            "question": {"type": "string", "description": "what the user wants to know"},
+        },
+    }
+
+    def run(self, context: ToolContext, arguments: dict[str, Any]) -> dict[str, Any]:
+        from hallmark.flows.perceive import PerceiveRequest, run_perceive
+
+        data, name = _tool_file(context, arguments)
+        question = arguments.get("question")
+        outcome = run_perceive(
+            context.services,
+            context.tenant_id,
+            PerceiveRequest(
+                data=data,
+                filename=name,
+                question=question if isinstance(question, str) else None,
+            ),
+        )
+        result = outcome.perception.to_dict()
+        result.pop("findings", None)  # the answer and its grounded entities are what counts
+        result["overlay_id"] = outcome.overlay.content_id
+        return result
+
+
 def register(components: Components) -> None:
     components.tools.register(InspectTool.name, InspectTool())
+    components.tools.register(PerceiveTool.name, PerceiveTool())

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from hallmark.cli.chat import chat
+from hallmark.cli.perceive import perceive
 from hallmark.cli.platform import feed, upload
 from hallmark.cli.publish import publish_app
 from hallmark.cli.reports import reports_app
@@ -48,6 +49,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
 app.command("chat")(chat)
+app.command("perceive")(perceive)
 app.command("upload")(upload)
 app.command("feed")(feed)
 conversations_app = typer.Typer(

@@ -32,12 +32,14 @@ MAX_FRAME_SIDE = 1280  # pixels; larger frames are scaled down before the image 
 _PTS_TIME = re.compile(rb"\bpts_time:\s*(-?[0-9.]+)")
 
 
-def scene_frames(path: Path, folder: Path, limit: int = MAX_FRAMES) -> list[tuple[float, bytes]]:
-    """(seconds from the first frame, PNG) of the first frame and of each scene change, in
-    order, at most ``limit``."""
+def scene_frames(
+    path: Path, folder: Path, limit: int = MAX_FRAMES, threshold: float = SCENE_THRESHOLD
+) -> list[tuple[float, bytes]]:
+    """(seconds from the first frame, PNG) of the first frame and of each scene change (a
+    frame whose ffmpeg scene score is over ``threshold``), in order, at most ``limit``."""
     side = MAX_FRAME_SIDE
     chain = (
-        f"select='eq(n\\,0)+gt(scene\\,{SCENE_THRESHOLD})',showinfo,"
+        f"select='eq(n\\,0)+gt(scene\\,{threshold})',showinfo,"
         f"scale='if(gte(iw,ih),min({side},iw),-2)':'if(gte(iw,ih),-2,min({side},ih))'"
     )
     # showinfo prints each selected frame's time at the info level

@@ -17,13 +17,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import shutil
-import tempfile
 import threading
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from hallmark.bundled import assemble_once
 from hallmark.errors import HallmarkError
 from hallmark.registry import Components
 from hallmark.speech.base import Segment, Speech, SpeechToText, Word
@@ -39,31 +38,14 @@ _BESIDE = ("config.json", "tokenizer.json", "vocabulary.txt")  # shipped with pa
 CPU_THREADS = 2
 BEAM_SIZE = 5
 
-_build_lock = threading.Lock()
-
 
 def bundled_model(home: Path) -> Path:
     """The folder of the shipped base model under ``home``, assembled on the first call."""
     target = home.joinpath(*BUNDLED_FOLDER)
-    with _build_lock:
-        if _complete(target):
-            return target
-        if target.exists():  # a damaged copy: build it again
-            shutil.rmtree(target, ignore_errors=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=target.parent))
-        try:
-            _assemble(building)
-            try:
-                building.rename(target)
-            except OSError:
-                if not _complete(target):  # not a concurrent build that won
-                    raise
-        except OSError as exc:
-            raise HallmarkError(f"cannot assemble the whisper model in {target}: {exc}") from exc
-        finally:
-            shutil.rmtree(building, ignore_errors=True)
-        return target
+    try:
+        return assemble_once(target, _assemble, _complete)
+    except OSError as exc:
+        raise HallmarkError(f"cannot assemble the whisper model in {target}: {exc}") from exc
 
 
 def _complete(folder: Path) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hallmark.engines.llm.base import ChatEngine, chat_engines
+from hallmark.engines.llm.base import ChatEngine, helper_engine
 from hallmark.errors import UserError
 from hallmark.flows.common import blocked
 from hallmark.flows.screen import ScreenRequest, run_screen
@@ -31,8 +31,6 @@ from hallmark.studio.smartcut import CutList, CutOptions, cut_list, project_from
 from hallmark.studio.templates import apply_template, load_template
 from hallmark.studio.timeline import Project, Track, VideoClip, text_of
 from hallmark.studio.voiceover import synthesize_voiceover
-
-SCENE_ENGINE_AUTO = "auto"
 
 
 @dataclass(slots=True, frozen=True)
@@ -104,20 +102,12 @@ def render(
 
 
 def scene_engine(services: Services) -> ChatEngine | None:
-    """The chat engine that splits scripts into scenes: the one named by
-    ``HALLMARK_STUDIO_SCENE_ENGINE``; ``auto`` takes an OpenAI-compatible server when one is
-    configured (the bundled 270M model cannot be trusted with JSON), else the rules."""
-    engines = chat_engines(services.components)
-    name = services.settings.studio_scene_engine
-    if name == "rules":
-        return None
-    if name == SCENE_ENGINE_AUTO:
-        return engines.get("openai-compatible")
-    engine = engines.get(name)
-    if engine is None:
-        known = ", ".join(sorted(engines)) or "none"
-        raise UserError(f"HALLMARK_STUDIO_SCENE_ENGINE names no chat engine {name!r}: {known}")
-    return engine
+    """The chat engine that splits scripts into scenes (``HALLMARK_STUDIO_SCENE_ENGINE``)."""
+    return helper_engine(
+        services.components,
+        services.settings.studio_scene_engine,
+        "HALLMARK_STUDIO_SCENE_ENGINE",
+    )
 
 
 def script_to_video(

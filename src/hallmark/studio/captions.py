@@ -60,13 +60,14 @@ class Cue:
 # --- decoding and transcribing ----------------------------------------------------------------
 
 
-def extract_speech(path: Path) -> Speech:
-    """The first audio stream of an audio or video file, mono float32 at ``STT_RATE``."""
+def extract_speech(path: Path, purpose: str = "caption") -> Speech:
+    """The first audio stream of an audio or video file, mono float32 at ``STT_RATE``; a
+    UserError naming the file when it is missing, unreadable or has no audio to ``purpose``."""
     if not path.is_file():
-        raise UserError(f"no such file: {path}")
+        raise UserError(f"no such file: {path.name}")
     samples = decode_mono(path, STT_RATE, timeout=TOOL_TIMEOUT_S)
     if len(samples) == 0:
-        raise UserError(f"{path.name} has no audio to caption")
+        raise UserError(f"{path.name} has no audio to {purpose}")
     return samples
 
 

@@ -745,9 +745,14 @@ def root() -> RedirectResponse:
 def mount(app: FastAPI) -> None:
     """Add the web UI's routes and static files to the app."""
     app.add_api_route("/", root, methods=["GET"], include_in_schema=False)
-    from hallmark.web import feed_pages, studio_pages  # they import this module's helpers
+    from hallmark.web import (  # they import this module's helpers
+        feed_pages,
+        perceive_pages,
+        studio_pages,
+    )
 
     app.include_router(feed_pages.router)  # before ``router``, whose catch-all would match
     app.include_router(studio_pages.router)
+    app.include_router(perceive_pages.router)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

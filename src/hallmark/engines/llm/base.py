@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from hallmark.content import Content, Medium
 from hallmark.engines.base import Engine, GenerationRequest
+from hallmark.errors import UserError
 
 if TYPE_CHECKING:
     from hallmark.registry import Components
@@ -179,6 +180,28 @@ def chat_engines(components: Components) -> dict[str, ChatEngine]:
         for name in components.engines.names()
         if isinstance(engine := components.engines.get(name), ChatEngine)
     }
+
+
+AUTO_ENGINE = "auto"
+NO_ENGINE = "rules"
+SERVED_ENGINE = "openai-compatible"
+
+
+def helper_engine(components: Components, choice: str, setting: str) -> ChatEngine | None:
+    """The chat engine a setting chooses for a helper task (splitting a script, wording an
+    answer): a registered engine's name; ``rules`` for none; ``auto`` for the
+    OpenAI-compatible engine when one is configured, else none, because the bundled 270M base
+    model cannot be trusted with such tasks. An unknown name is an error naming ``setting``."""
+    if choice == NO_ENGINE:
+        return None
+    engines = chat_engines(components)
+    if choice == AUTO_ENGINE:
+        return engines.get(SERVED_ENGINE)
+    engine = engines.get(choice)
+    if engine is None:
+        known = ", ".join(sorted(engines)) or "none"
+        raise UserError(f"{setting} names no chat engine {choice!r}; registered: {known}")
+    return engine
 
 
 def _int_option(options: dict[str, Any], key: str) -> int | None:

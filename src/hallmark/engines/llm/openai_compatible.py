@@ -10,16 +10,13 @@ Failures are translated at this boundary: a server that cannot be reached, or an
 5xx, is retried with exponential backoff and jitter (``HALLMARK_OPENAI_RETRIES``), but only
 before the reply has begun; then it is an ``UpstreamError``. A server silent for longer than
 ``HALLMARK_OPENAI_TIMEOUT_SECONDS`` is an ``UpstreamTimeout``; an error body's message becomes
-the ``UpstreamError``'s message, and a context-length error a ``ContextTooLong``.
+the ``UpstreamError``'s message, and a context-length error a ``ContextTooLong``. The requests
+themselves are ``hallmark.engines.openai_http``'s, shared with the vision perceiver.
 """
 
 from __future__ import annotations
 
 import json
-import random
-import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -35,15 +32,19 @@ from hallmark.engines.llm.base import (
     Usage,
 )
 from hallmark.engines.llm.scaffold import new_call_id
-from hallmark.errors import ContextTooLong, HallmarkError, UpstreamError, UpstreamTimeout
+from hallmark.engines.openai_http import (
+    BACKOFF_SECONDS,
+    CONTEXT_ERROR,
+    OpenAIClient,
+    error_message,
+)
+from hallmark.errors import ContextTooLong, UpstreamError, UpstreamTimeout
 
 if TYPE_CHECKING:
     import httpx  # imported where used: registering the engine should not cost its import
 
     from hallmark.registry import Components
 
-BACKOFF_SECONDS = 0.5  # before the first retry; doubled for each next one
-MAX_BACKOFF_SECONDS = 8.0
 FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",
     "length": "length",
@@ -51,7 +52,6 @@ FINISH_REASONS: dict[str, FinishReason] = {
     "function_call": "tool_calls",
     "content_filter": "content_filter",
 }
-_CONTEXT_ERROR = re.compile(r"context[ _-]?(length|window|size)|maximum context", re.IGNORECASE)
 
 
 class OpenAICompatibleEngine(ChatEngine):
@@ -68,26 +68,17 @@ class OpenAICompatibleEngine(ChatEngine):
         backoff: float = BACKOFF_SECONDS,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._model = model
-        self._timeout = timeout
-        self._retries = retries
-        self._backoff = backoff
-        self._transport = transport
-        self._model_lock = threading.Lock()
-        self._client_lock = threading.Lock()
-        self._client: httpx.Client | None = None
+        self._client = OpenAIClient(
+            base_url, api_key, model, timeout, retries, backoff=backoff, transport=transport
+        )
+        self.base_url = self._client.base_url
 
     def __repr__(self) -> str:  # never the key
-        return f"OpenAICompatibleEngine({self.base_url!r}, model={self._model!r})"
+        return f"OpenAICompatibleEngine({self.base_url!r}, model={self._client.known_model!r})"
 
     @property
     def model(self) -> str:
-        with self._model_lock:
-            if self._model is None:
-                self._model = self._first_model()
-            return self._model
+        return self._client.model
 
     def prepare(self) -> OpenAICompatibleEngine:
         _ = self.model
@@ -97,7 +88,7 @@ class OpenAICompatibleEngine(ChatEngine):
         import httpx
 
         body = self._body(request, stream=True)
-        response = self._send("POST", "/chat/completions", body, stream=True)
+        response = self._client.send("POST", "/chat/completions", body, stream=True)
         reply = _Reply()
         try:
             for event in _events(response):
@@ -108,8 +99,8 @@ class OpenAICompatibleEngine(ChatEngine):
                     yield ChatDelta(text)
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(
-                f"{self.base_url} stopped sending its reply for {self._timeout:g} s "
-                "(HALLMARK_OPENAI_TIMEOUT_SECONDS)"
+                f"{self.base_url} stopped sending its reply for {self._client.timeout:g} s "
+                f"({self._client.setting_prefix}_TIMEOUT_SECONDS)"
             ) from exc
         except httpx.HTTPError as exc:
             raise UpstreamError(f"{self.base_url} broke off its reply: {exc}") from exc
@@ -122,7 +113,7 @@ class OpenAICompatibleEngine(ChatEngine):
     def chat(self, request: ChatRequest) -> ChatResult:
         """The whole reply in one answer (no stream), with the usage every server gives."""
         body = self._body(request, stream=False)
-        response = self._send("POST", "/chat/completions", body, stream=False)
+        response = self._client.send("POST", "/chat/completions", body)
         try:
             answer = response.json()
             choice = answer["choices"][0]
@@ -157,104 +148,6 @@ class OpenAICompatibleEngine(ChatEngine):
             body["tool_choice"] = request.tool_choice
         return body
 
-    def _first_model(self) -> str:
-        response = self._send("GET", "/models", None, stream=False)
-        try:
-            return str(response.json()["data"][0]["id"])
-        except (ValueError, LookupError, TypeError) as exc:
-            raise UpstreamError(
-                f"{self.base_url}/models lists no model; set HALLMARK_OPENAI_MODEL"
-            ) from exc
-
-    def _http(self) -> httpx.Client:
-        import httpx
-
-        with self._client_lock:
-            if self._client is None:  # made on first use: an SSL context takes a while
-                headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-                self._client = httpx.Client(
-                    headers=headers,
-                    timeout=httpx.Timeout(self._timeout),
-                    transport=self._transport,
-                )
-            return self._client
-
-    def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, *, stream: bool
-    ) -> httpx.Response:
-        """The upstream's answer, once it is a success; retried while nothing has come yet."""
-        import httpx
-
-        url = f"{self.base_url}{path}"
-        for attempt in range(self._retries + 1):
-            last = attempt == self._retries
-            client = self._http()
-            try:
-                response = client.send(client.build_request(method, url, json=body), stream=stream)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
-                # nothing came: no connection, or one the server closed before it answered
-                if not last:
-                    self._pause(attempt, None)
-                    continue
-                if isinstance(exc, httpx.ConnectTimeout):
-                    raise UpstreamTimeout(f"{self.base_url} did not accept a connection") from exc
-                raise UpstreamError(f"{self.base_url} is unreachable: {exc}") from exc
-            except httpx.TimeoutException as exc:
-                raise UpstreamTimeout(
-                    f"{self.base_url} did not answer within {self._timeout:g} s "
-                    "(HALLMARK_OPENAI_TIMEOUT_SECONDS)"
-                ) from exc
-            except httpx.HTTPError as exc:
-                raise UpstreamError(f"{self.base_url} failed: {exc}") from exc
-            if response.is_success:
-                return response
-            error = self._error(response)
-            if (response.status_code == 429 or response.status_code >= 500) and not last:
-                self._pause(attempt, response.headers.get("retry-after"))
-                continue
-            raise error
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _error(self, response: httpx.Response) -> HallmarkError:
-        """The error an unsuccessful answer means; its body is read and the answer closed."""
-        import httpx
-
-        try:
-            response.read()
-            message = _error_message(response.content)
-        except httpx.HTTPError:
-            message = None
-        finally:
-            response.close()
-        message = message or f"HTTP {response.status_code}"
-        if response.status_code in (400, 413, 422) and _CONTEXT_ERROR.search(message):
-            return ContextTooLong(f"the conversation does not fit the model's context: {message}")
-        return UpstreamError(f"{self.base_url} answered {response.status_code}: {message}")
-
-    def _pause(self, attempt: int, retry_after: str | None) -> None:
-        delay = min(MAX_BACKOFF_SECONDS, self._backoff * 2**attempt)
-        delay *= 0.5 + random.random() / 2  # jitter, so clients do not retry in step
-        if retry_after and retry_after.strip().isdigit():
-            delay = max(delay, min(MAX_BACKOFF_SECONDS, float(retry_after)))
-        time.sleep(delay)
-
-
-def _error_message(content: bytes) -> str | None:
-    """The message of an OpenAI error body ``{"error": {"message": ...}}``, or its text."""
-    try:
-        body = json.loads(content)
-    except ValueError:
-        text = content.decode("utf-8", errors="replace").strip()
-        return text[:500] or None
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
-    if isinstance(error, str):
-        return error
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    return None
-
 
 def _events(response: httpx.Response) -> Iterator[dict[str, Any] | None]:
     """The JSON events of a server-sent event stream; None for ``[DONE]``, the last."""
@@ -280,8 +173,8 @@ def _event(payload: str) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise UpstreamError(f"the upstream sent an unexpected event: {payload[:200]}")
     if "error" in event:  # an error after the reply began
-        message = _error_message(payload.encode()) or "unknown error"
-        if _CONTEXT_ERROR.search(message):
+        message = error_message(payload.encode()) or "unknown error"
+        if CONTEXT_ERROR.search(message):
             raise ContextTooLong(f"the conversation does not fit the model's context: {message}")
         raise UpstreamError(f"the upstream failed mid-reply: {message}")
     return cast(dict[str, Any], event)
