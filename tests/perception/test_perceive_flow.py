@@ -157,3 +157,26 @@ def test_the_page_shows_the_answer_and_the_overlay(client: TestClient, make_key:
     assert page.status_code == 200, page.text
     assert 'id="entities"' in page.text and 'id="overlay"' in page.text
     assert SIGN.lower() in page.text.lower()
+
+
+def test_the_assistant_tool_perceives_an_attached_file(services: Services, tenant: str) -> None:
+    from hallmark.assistant.tools import ToolContext, file_id_for
+
+    digest = services.media.put(sign_png())
+    tool = services.components.tools.get("perceive")
+    result = tool.run(
+        ToolContext(services, tenant),
+        {"file_id": file_id_for(digest), "question": "What is written?"},
+    )
+    assert SIGN.lower() in result["answer"].lower()
+    assert any(e["kind"] == "text" and "box" in e for e in result["entities"])
+    assert "findings" not in result and result["overlay_id"]
+
+
+def test_the_answer_speaks_the_language_of_the_question(services: Services, tenant: str) -> None:
+    english = run_perceive(services, tenant, PerceiveRequest(sign_png(), "a.png", question="What?"))
+    chinese = run_perceive(
+        services, tenant, PerceiveRequest(sign_png(), "a.png", question="写了什么？")
+    )
+    assert "text" in english.perception.answer.lower()
+    assert "文字" in chinese.perception.answer

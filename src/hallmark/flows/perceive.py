@@ -129,7 +129,7 @@ def run_perceive(
         raise UserError(f"perception reads images, audio and video, not {media_type}")
     with services.db.session() as session:
         policy = policy_for(services, session, tenant_id, request.jurisdictions)
-    language = language_for(policy, request.language)
+    language = language_for(policy, request.language or _language_of(question))
     base = {
         "medium": medium,
         "media_type": media_type,
@@ -200,6 +200,16 @@ def run_perceive(
     )
     show(1.0, "done")
     return PerceiveOutcome(perception, policy.label_text(language), decision, overlay, tuple(notes))
+
+
+def _language_of(question: str | None) -> str | None:
+    """The answer's language when none is asked for: the question's (zh when it is mostly
+    Han characters, else en); without a question, the policy's."""
+    if question is None:
+        return None
+    from hallmark.studio.captions import detect_language
+
+    return "zh" if detect_language(question) == "zh" else "en"
 
 
 def _safe_name(filename: str | None) -> str:
