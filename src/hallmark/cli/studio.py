@@ -332,12 +332,7 @@ def smartcut_command(
     )
     reviewed = None
     if cuts is not None:
-        try:
-            reviewed = CutList.from_dict(json.loads(_existing(cuts, "cut list").read_text("utf-8")))
-        except json.JSONDecodeError as exc:
-            raise UserError(
-                f"{cuts.name} is not valid JSON: {exc.msg} at line {exc.lineno}"
-            ) from None
+        reviewed = CutList.from_json(_existing(cuts, "cut list").read_text("utf-8"), cuts.name)
     if out_path is None:
         if cuts_out is None:
             raise UserError("give OUT.mp4 to write the video, or --cuts-out to review the cuts")

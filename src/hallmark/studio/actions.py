@@ -19,6 +19,7 @@ from hallmark.errors import UserError
 from hallmark.flows.common import blocked
 from hallmark.flows.screen import ScreenRequest, run_screen
 from hallmark.services import Services
+from hallmark.speech.base import TextToSpeech
 from hallmark.studio.captions import Cue, caption_track, captions_for, to_srt, to_vtt
 from hallmark.studio.export import ExportOutcome, Progress, export_video
 from hallmark.studio.library import MediaItem, library_for
@@ -110,6 +111,11 @@ def scene_engine(services: Services) -> ChatEngine | None:
     )
 
 
+def _voices(services: Services, voice: str | None) -> list[TextToSpeech]:
+    """The voice asked for by name, or every registered voice to choose from by language."""
+    return [services.components.voices.get(voice)] if voice else list(services.components.voices)
+
+
 def script_to_video(
     services: Services,
     tenant_id: str,
@@ -128,7 +134,7 @@ def script_to_video(
         raise UserError("the script is empty")
     preset = target.chosen_preset()
     chosen = load_template(template) if template is not None else None
-    voices = [services.components.voices.get(voice)] if voice else list(services.components.voices)
+    voices = _voices(services, voice)
     for path in [*media, *([music] if music else [])]:
         probe(path)  # unreadable media fail before screening
     width, height = (preset.width, preset.height) if preset else (1080, 1920)
@@ -370,7 +376,7 @@ def add_voiceover_media(
     )
     if screened.decision.action == "block":
         raise blocked("the voice-over text", screened.decision)
-    voices = [services.components.voices.get(voice)] if voice else list(services.components.voices)
+    voices = _voices(services, voice)
     with tempfile.TemporaryDirectory(prefix="hallmark-voice-") as folder:
         spoken = synthesize_voiceover(text, language or script_language(text), voices, Path(folder))
         name = " ".join(text.split()[:6])[:40]

@@ -220,12 +220,13 @@ class CutList:
         return cls(source, duration, keep, options)
 
     @classmethod
-    def from_json(cls, text: str) -> CutList:
+    def from_json(cls, text: str, name: str = "the cut list") -> CutList:
+        """``name`` says in errors which cut list: a file's name, say."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise UserError(
-                f"the cut list is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from None
         return cls.from_dict(data)
 

@@ -80,33 +80,6 @@ async function api(url, options) {
   return body;
 }
 
-// --- server-sent events ----------------------------------------------------------------------
-
-// Calls onEvent with each event's parsed data; returns when the stream ends.
-async function readEvents(response, onEvent) {
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  const boundary = /\r?\n\r?\n/;
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
-    let match;
-    while ((match = boundary.exec(buffer)) !== null) {
-      const block = buffer.slice(0, match.index);
-      buffer = buffer.slice(match.index + match[0].length);
-      const data = block
-        .split(/\r?\n/)
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).replace(/^ /, ""))
-        .join("\n");
-      if (data === "[DONE]") return true;
-      if (data) onEvent(JSON.parse(data));
-    }
-    if (done) return false;
-  }
-}
-
 // --- the page ----------------------------------------------------------------------------
 
 class ChatPage {

@@ -78,3 +78,32 @@ function dropzone(form) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-dropzone]").forEach(dropzone);
 });
+
+// --- server-sent events ----------------------------------------------------------------------
+
+// Reads a fetch response of server-sent events (the chat stream, a job's progress), calling
+// onEvent with each event's parsed data; true when the stream ended with [DONE], false when
+// it simply ended. Shared by chat.js and studio.js, which load after this file.
+async function readEvents(response, onEvent) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const boundary = /\r?\n\r?\n/;
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+    let match;
+    while ((match = boundary.exec(buffer)) !== null) {
+      const block = buffer.slice(0, match.index);
+      buffer = buffer.slice(match.index + match[0].length);
+      const data = block
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).replace(/^ /, ""))
+        .join("\n");
+      if (data === "[DONE]") return true;
+      if (data) onEvent(JSON.parse(data));
+    }
+    if (done) return false;
+  }
+}

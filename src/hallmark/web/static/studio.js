@@ -728,30 +728,6 @@
 
   // --- jobs ----------------------------------------------------------------------------------
 
-  // Calls onEvent with each server-sent event's data; true once the stream has ended.
-  async function readEvents(response, onEvent) {
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    const boundary = /\r?\n\r?\n/;
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
-      let match;
-      while ((match = boundary.exec(buffer)) !== null) {
-        const block = buffer.slice(0, match.index);
-        buffer = buffer.slice(match.index + match[0].length);
-        const data = block
-          .split(/\r?\n/)
-          .filter((line) => line.startsWith("data:"))
-          .map((line) => line.slice(5).replace(/^ /, ""))
-          .join("\n");
-        if (data) onEvent(JSON.parse(data));
-      }
-      if (done) return;
-    }
-  }
-
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   // The job once it is done, calling onProgress on the way: its events, or polling should the
