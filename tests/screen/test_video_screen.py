@@ -14,8 +14,8 @@ from hallmark.content import Content, Medium
 from hallmark.errors import UserError
 from hallmark.flows.screen import screened_by
 from hallmark.registry import Components, Registry, load_components
-from hallmark.screen.base import Hit, ImageBox, Screen, TimeSpan
-from hallmark.screen.video import VideoScreen
+from hallmark.screen.base import FrameBox, Hit, ImageBox, Screen, TimeSpan
+from hallmark.screen.video import SampledFrame, VideoScreen, on_frame
 from hallmark.settings import Settings
 from hallmark.speech.piper import PiperSpeech
 
@@ -35,7 +35,7 @@ class FrameSpy(Screen):
 
     def find(self, content: Content) -> list[Hit]:
         self.seen.append(content)
-        return [Hit("sexual", "frame", self.name, 1, ImageBox(0, 0, 4, 4))]
+        return [Hit("sexual", "frame", self.name, 1, ImageBox(10, 20, 40, 30))]
 
 
 def screens_of(components: Components, *extra: Screen) -> Registry[Screen]:
@@ -93,10 +93,26 @@ def test_sound_and_frames_are_screened_on_the_video_timeline(
         # the sentence lasts about two seconds from said_at; the term is not its first word
         assert said_at < hit.evidence.start_s < hit.evidence.end_s < said_at + 2.5
     frames = [hit for hit in hits if hit.screen == "frames/frame-spy"]
-    times = [hit.evidence.start_s for hit in frames if isinstance(hit.evidence, TimeSpan)]
+    boxes = [hit.evidence for hit in frames if isinstance(hit.evidence, FrameBox)]
+    assert [(b.x, b.y, b.width, b.height) for b in boxes] == [(10, 20, 40, 30)] * len(frames)
+    times = [box.time_s for box in boxes]
     assert times[0] == 0.0 and len(times) == len(spy.seen) == 2
     assert times[1] == pytest.approx(CUT_S, abs=0.15)
     assert all(seen.media_type == "image/png" and seen.data[:4] == b"\x89PNG" for seen in spy.seen)
+
+
+def test_a_frame_hit_keeps_its_box_in_the_videos_pixels_and_gets_the_frames_time() -> None:
+    frame = SampledFrame(2.5004, b"", 2560, 1440)  # screened scaled down to 1280x720
+    boxed = Hit("sexual", "nudity", "nsfw", 3, ImageBox(100, 50, 1180, 670))
+    whole = Hit("sexual", "score", "open-nsfw", 2)
+
+    moved = on_frame(boxed, frame, (1280, 720))
+    assert moved.screen == "frames/nsfw"
+    assert moved.evidence == FrameBox(2.5, 200, 100, 2360, 1340)
+    assert on_frame(whole, frame, (1280, 720)).evidence == TimeSpan(2.5, 2.5)
+    assert moved.to_dict()["evidence"] == {
+        "kind": "frame", "time_s": 2.5, "x": 200, "y": 100, "width": 2360, "height": 1340
+    }  # fmt: skip
 
 
 def test_without_an_image_screen_only_the_sound_is_screened(components: Components) -> None:

@@ -65,7 +65,29 @@ class TimeSpan:
         return {"kind": "time", "start_s": self.start_s, "end_s": self.end_s}
 
 
-Evidence = TextSpan | ImageBox | TimeSpan
+@dataclass(slots=True, frozen=True)
+class FrameBox:
+    """A rectangle of one video frame: the frame's time in seconds from the first frame, and
+    the box in the video's own pixels."""
+
+    time_s: float
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "frame",
+            "time_s": self.time_s,
+            "x": self.x,
+            "y": self.y,
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+Evidence = TextSpan | ImageBox | TimeSpan | FrameBox
 
 
 @dataclass(slots=True, frozen=True)

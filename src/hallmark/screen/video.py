@@ -12,24 +12,37 @@ and is named ``frames/<image screen>``. Without an image screen only the sound i
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
+
+from PIL import Image
 
 from hallmark.content import Content, Medium
 from hallmark.errors import HallmarkError, UserError
 from hallmark.mark.video_audio import audio_track
 from hallmark.registry import Components, Registry
 from hallmark.screen.audio import TOOL_TIMEOUT_S, AudioScreen, check_length, decode_file
-from hallmark.screen.base import Hit, Screen, TimeSpan
+from hallmark.screen.base import FrameBox, Hit, ImageBox, Screen, TimeSpan
 
 SCENE_THRESHOLD = 0.3
 MAX_FRAMES = 16
 MAX_FRAME_SIDE = 1280  # pixels; larger frames are scaled down before the image screen
-_PTS_TIME = re.compile(rb"\bpts_time:\s*(-?[0-9.]+)")
+# showinfo sits before the scale, so its size is the video's own
+_SHOWN = re.compile(rb"\bpts_time:\s*(-?[0-9.]+).*?\bs:([0-9]+)x([0-9]+)")
+
+
+class SampledFrame(NamedTuple):
+    time: float
+    """Seconds from the first frame."""
+    png: bytes
+    width: int
+    """The video's width and height in pixels, before any scaling down of ``png``."""
+    height: int
 
 
 def scene_frames(
@@ -37,6 +50,13 @@ def scene_frames(
 ) -> list[tuple[float, bytes]]:
     """(seconds from the first frame, PNG) of the first frame and of each scene change (a
     frame whose ffmpeg scene score is over ``threshold``), in order, at most ``limit``."""
+    return [(frame.time, frame.png) for frame in sampled_frames(path, folder, limit, threshold)]
+
+
+def sampled_frames(
+    path: Path, folder: Path, limit: int = MAX_FRAMES, threshold: float = SCENE_THRESHOLD
+) -> list[SampledFrame]:
+    """The frames of :func:`scene_frames`, each with the video's own size."""
     side = MAX_FRAME_SIDE
     chain = (
         f"select='eq(n\\,0)+gt(scene\\,{threshold})',showinfo,"
@@ -55,11 +75,30 @@ def scene_frames(
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
         raise UserError(f"corrupt or unsupported video: ffmpeg: {lines[-1].strip()}")
-    times = [float(t) for t in _PTS_TIME.findall(done.stderr)]
+    shown = _SHOWN.findall(done.stderr)
     files = sorted(folder.glob("frame-*.png"))
-    if not times or len(times) < len(files):
+    if not shown or len(shown) < len(files):
         raise UserError("corrupt or unsupported video: ffmpeg gave no frame times")
-    return [(times[i] - times[0], file.read_bytes()) for i, file in enumerate(files)]
+    first = float(shown[0][0])
+    return [
+        SampledFrame(float(time) - first, file.read_bytes(), int(width), int(height))
+        for (time, width, height), file in zip(shown, files, strict=False)
+    ]
+
+
+def on_frame(hit: Hit, frame: SampledFrame, screened: tuple[int, int]) -> Hit:
+    """The hit of a screen of images moved onto the video: named ``frames/<screen>``, its box
+    scaled from the ``screened`` frame's size to the video's and given the frame's time."""
+    at = round(frame.time, 3)
+    box = hit.evidence
+    evidence: FrameBox | TimeSpan = TimeSpan(at, at)
+    if isinstance(box, ImageBox):
+        sx, sy = frame.width / screened[0], frame.height / screened[1]
+        x, y = round(box.x * sx), round(box.y * sy)
+        right = min(frame.width, round((box.x + box.width) * sx))
+        bottom = min(frame.height, round((box.y + box.height) * sy))
+        evidence = FrameBox(at, x, y, right - x, bottom - y)
+    return replace(hit, screen=f"frames/{hit.screen}", evidence=evidence)
 
 
 class VideoScreen(Screen):
@@ -114,14 +153,12 @@ class VideoScreen(Screen):
 
     def _frames(self, source: Path, folder: Path, images: list[Screen]) -> list[Hit]:
         hits: list[Hit] = []
-        for time, png in scene_frames(source, folder):
-            frame = Content("image", "image/png", png, {"video_time_s": time})
-            at = TimeSpan(round(time, 3), round(time, 3))
+        for frame in sampled_frames(source, folder):
+            content = Content("image", "image/png", frame.png, {"video_time_s": frame.time})
+            with Image.open(io.BytesIO(frame.png)) as picture:
+                screened = picture.size
             for screen in images:
-                hits.extend(
-                    replace(hit, screen=f"frames/{hit.screen}", evidence=at)
-                    for hit in screen.find(frame)
-                )
+                hits.extend(on_frame(hit, frame, screened) for hit in screen.find(content))
         return hits
 
 
