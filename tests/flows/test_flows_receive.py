@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from pathlib import Path
+
 from hallmark.accounts.service import ensure_tenant
 from hallmark.errors import ContentBlocked, UserError
 from hallmark.flows.receive import ReceiveRequest, run_receive
-from hallmark.services import Services
+from hallmark.services import Services, build_services
+from hallmark.settings import Settings
+
+BUILTIN = Path(__file__).parents[2] / "src" / "hallmark" / "policy" / "jurisdictions"
 
 FRONT_MATTER = (
     '---\ntitle: note\nAIGC: {"Label": "1", "ContentProducer": "001191110102MACQD9K64010000", '
@@ -80,3 +85,27 @@ def test_a_blocked_upload_refuses_in_the_users_language(services: Services) -> N
     with services.db.session() as session:
         entry = services.ledger.entries(session)[-1]
     assert entry.payload["screening"]["evidence"] == caught.value.details["evidence"]
+
+
+def test_a_label_receive_never_writes_needs_no_marker(tmp_path: Path, settings: Settings) -> None:
+    """Receive only carries an existing GB 45438 label on; a policy that also asks for a
+    watermark on documents, which no marker writes, does not stop an upload."""
+    policy_dir = tmp_path / "policies"
+    policy_dir.mkdir()
+    text = (BUILTIN / "cn.toml").read_text("utf-8").replace('code = "cn"', 'code = "strict"')
+    old = '[labels.document]\nexplicit = true\nimplicit = ["gb45438"]'
+    assert old in text
+    text = text.replace(old, old.replace('"gb45438"]', '"gb45438", "watermark"]'))
+    (policy_dir / "strict.toml").write_text(text, "utf-8")
+    strict = build_services(settings.model_copy(update={"policy_dir": policy_dir}))
+    try:
+        request = ReceiveRequest(
+            FRONT_MATTER.encode(), "text/markdown", filename="note.md", jurisdictions=("strict",)
+        )
+        outcome = run_receive(strict, tenant(strict), request)
+        assert outcome.classification == "confirmed"
+        assert outcome.labels == ("gb45438",)
+        with strict.db.session() as session:
+            assert strict.ledger.entries(session)[-1].kind == "receive"
+    finally:
+        strict.close()

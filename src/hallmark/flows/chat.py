@@ -60,6 +60,7 @@ from hallmark.mark.gb45438.integrity import IntegrityKey
 from hallmark.mark.gb45438.marker import produce
 from hallmark.policy import Policy
 from hallmark.screen.base import Decision, screen_content
+from hallmark.screen.normalize import has_cjk
 from hallmark.screen.stream import StreamScreen
 from hallmark.services import Services
 from hallmark.store.media import digest_of
@@ -555,7 +556,7 @@ def run_turn(services: Services, tenant_id: str, turn: ChatTurn) -> tuple[TurnEn
 
 def detect_language(text: str, default: str) -> str:
     """``zh`` when the text has Chinese characters, ``en`` when it has Latin letters only."""
-    if any("\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" for char in text):
+    if has_cjk(text):
         return "zh"
     if any(char.isascii() and char.isalpha() for char in text):
         return "en"

@@ -28,6 +28,7 @@ from hallmark.mark.base import (
     inspect_all,
     plan_labels,
 )
+from hallmark.mark.watermark.marker import watermark_record
 from hallmark.media_types import medium_for
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
@@ -128,11 +129,7 @@ def run_receive(services: Services, tenant_id: str, request: ReceiveRequest) -> 
     created_at = utcnow_iso()
     if classification != "none":
         try:
-            plan = [
-                marker
-                for marker in plan_labels(policy, medium, components.markers)
-                if marker.scheme in PROPAGATOR_SCHEMES
-            ]
+            plan = plan_labels(policy, medium, components.markers, only=PROPAGATOR_SCHEMES)
         except MissingMarker as exc:
             raise record_refusal(services, tenant_id, "receive.refused", base, exc) from None
         wording = policy.platform_label(classification, language)
@@ -187,13 +184,11 @@ def _kept_watermark(findings: tuple[Finding, ...]) -> dict[str, Any] | None:
         if finding.scheme == "watermark" and isinstance(detail, dict):
             watermark_id = detail.get("watermark_id")
             if isinstance(watermark_id, str):
-                record = {
-                    "id": watermark_id,
-                    "payload": detail.get("payload"),
-                    "key_id": detail.get("key_id"),
-                    "existing": True,
-                }
-                if detail.get("algorithm"):
-                    record["algorithm"] = detail["algorithm"]
-                return record
+                return watermark_record(
+                    watermark_id,
+                    detail.get("payload"),
+                    detail.get("key_id"),
+                    detail.get("algorithm"),
+                    existing=True,
+                )
     return None

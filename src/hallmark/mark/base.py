@@ -89,16 +89,19 @@ def plan_labels(
     markers: Iterable[Marker],
     *,
     waived: frozenset[str] = frozenset(),
+    only: frozenset[str] | None = None,
 ) -> list[Marker]:
     """The markers that together write every label the policy requires on this medium.
 
     ``waived`` schemes are left out at the user's request (Labeling Measures Art. 9 lets a user
-    ask for content without an explicit label; the flow records that in the ledger).
+    ask for content without an explicit label; the flow records that in the ledger). With
+    ``only``, the plan covers just those of the required schemes, and a missing marker for
+    any other scheme is no refusal.
     """
     available = list(markers)
     plan, missing = [], []
     for scheme in required_schemes(policy, medium):
-        if scheme in waived:
+        if scheme in waived or (only is not None and scheme not in only):
             continue
         marker = next((m for m in available if m.scheme == scheme and medium in m.media), None)
         if marker is None:

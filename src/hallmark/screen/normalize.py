@@ -103,6 +103,11 @@ def is_cjk(char: str) -> bool:
     return _CJK_CHAR.match(char) is not None
 
 
+def has_cjk(text: str) -> bool:
+    """Whether the text has a Chinese character anywhere."""
+    return _CJK_CHAR.search(text) is not None
+
+
 def is_word_char(char: str) -> bool:
     """A letter or digit of a space-separated script: what a word boundary looks at."""
     return char.isalnum() and not is_cjk(char)

@@ -56,6 +56,24 @@ def _psnr(mse: float) -> float:
     return 99.0 if mse == 0 else round(10 * np.log10(255.0**2 / mse), 2)
 
 
+def watermark_record(
+    watermark_id: str,
+    payload_hex: str | None,
+    key_id: str | None,
+    algorithm: str | None,
+    *,
+    existing: bool = False,
+) -> dict[str, Any]:
+    """What the ledger entry and the content record keep of a watermark: one written now, or
+    (``existing``) one of ours the content already carried and that was kept as it was."""
+    record: dict[str, Any] = {"id": watermark_id, "payload": payload_hex, "key_id": key_id}
+    if algorithm:
+        record["algorithm"] = algorithm
+    if existing:
+        record["existing"] = True
+    return record
+
+
 class PayloadMarker(Marker):
     """What every watermark marker does around its own embedding: the payload for the content,
     a propagator keeping an existing mark of ours, and the record for the ledger entry."""
@@ -81,19 +99,17 @@ class PayloadMarker(Marker):
         if context.role == "propagator":
             existing = self.detect(content, key)
             if existing is not None:
-                record = self.record(existing.payload, key) | {"existing": True}
+                record = watermark_record(
+                    existing.payload.id_hex, existing.payload.hex, key.key_id, self.algorithm,
+                    existing=True,
+                )  # fmt: skip
                 return content.with_data(content.data, watermark=record)
         payload = Payload.for_content(context.provenance.content_id, key)
         data, extra = self.embed(content, payload, key)
         return content.with_data(data, watermark=self.record(payload, key) | extra)
 
     def record(self, payload: Payload, key: WatermarkKey) -> dict[str, Any]:
-        return {
-            "id": payload.id_hex,
-            "payload": payload.hex,
-            "key_id": key.key_id,
-            "algorithm": self.algorithm,
-        }
+        return watermark_record(payload.id_hex, payload.hex, key.key_id, self.algorithm)
 
 
 class WatermarkMarker(PayloadMarker):
