@@ -39,6 +39,7 @@ cannot decode.
 
 from __future__ import annotations
 
+import math
 import subprocess
 import tempfile
 import time
@@ -96,7 +97,14 @@ def frame_rate(path: Path) -> str:
 
 
 class FrameMarker:
-    """Adds the watermark to yuv420p frames of one size (the pattern computed once)."""
+    """Adds the watermark to yuv420p frames of one size.
+
+    The pattern is computed once, padded to whole blocks of the texture mask and kept with each
+    block's energy, so that a frame's work is the coarse mask, one multiply of the pattern by
+    the mask (broadcast over its blocks), the add and the rounding; the strength's scale comes
+    from the blocks' energies, not from a pass over the full-size change. The frames are those
+    of the image watermark's arithmetic (pattern times texture mask, scaled to the target PSNR),
+    up to float rounding."""
 
     def __init__(self, width: int, height: int, payload: Payload, key: WatermarkKey) -> None:
         if min(width, height) < image.MIN_SIDE:
@@ -106,7 +114,14 @@ class FrameMarker:
             )
         self.width, self.height = width, height
         cells = image.layout(key.pattern_seed()).cells(encode(payload.bits()))
-        self.pattern = image.tiled(image.tile_pattern(cells), height, width)
+        self.factor = factor = max(1, min(width, height) // image.WORKING_SIDE)
+        rows, columns = -(-height // factor), -(-width // factor)
+        padded = np.zeros((rows * factor, columns * factor), dtype=np.float32)
+        padded[:height, :width] = image.tiled(image.tile_pattern(cells), height, width)
+        self._blocks = padded.reshape(rows, factor, columns, factor)
+        self._energy = np.square(self._blocks, dtype=np.float64).sum(axis=(1, 3))
+        self._work = np.empty_like(padded)
+        self._work_blocks = self._work.reshape(self._blocks.shape)
         self.rms = 255.0 / 10 ** (image.TARGET_PSNR / 20)
 
     @property
@@ -116,14 +131,21 @@ class FrameMarker:
     def mark(self, frame: bytes) -> bytes:
         """One raw yuv420p frame with the watermark in its Y plane."""
         pixels = self.width * self.height
-        out = bytearray(frame)
         luma = np.frombuffer(frame, dtype=np.uint8, count=pixels).reshape(self.height, self.width)
-        values = luma.astype(np.float32)
-        delta = self.pattern * image.texture_mask(values)
-        scale = self.rms / max(float(np.sqrt(np.mean(delta * delta, dtype=np.float64))), 1e-6)
-        marked = np.clip(np.rint(values + delta * np.float32(scale)), 0, 255).astype(np.uint8)
-        out[:pixels] = marked.tobytes()
-        return bytes(out)
+        coarse, _ = image.coarse_texture_mask(luma)
+        rows, columns = self._energy.shape
+        mask = np.pad(
+            coarse, ((0, rows - coarse.shape[0]), (0, columns - coarse.shape[1])), mode="edge"
+        )
+        energy = float((np.square(mask, dtype=np.float64) * self._energy).sum())
+        scale = self.rms / max(math.sqrt(energy / pixels), 1e-6)
+        gain = mask * np.float32(scale)
+        np.multiply(self._blocks, gain[:, np.newaxis, :, np.newaxis], out=self._work_blocks)
+        marked = self._work[: self.height, : self.width]
+        np.add(marked, luma, out=marked)
+        np.rint(marked, out=marked)
+        np.clip(marked, 0, 255, out=marked)
+        return marked.astype(np.uint8).tobytes() + frame[pixels:]
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes:
