@@ -18,29 +18,6 @@ const VERDICT_SENTENCES = {
 const ATTACHMENT = /\[attached file ([^\]\n]*?): (file-[0-9a-f]{64})\]/g;
 const ATTACHMENT_IN_TITLE = /\[attached file ([^:\]]*)(?::[^\]]*)?\]?/g;
 
-class ApiError extends Error {
-  constructor(message, code, status) {
-    super(message);
-    this.code = code || "error";
-    this.status = status || 0;
-  }
-}
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
-
-function errorOf(body, status) {
-  const error = body && body.error;
-  if (error && typeof error === "object") {
-    return new ApiError(error.message || "the request failed", error.code, status);
-  }
-  return new ApiError("the request failed (HTTP " + status + ")", "http_" + status, status);
-}
-
 // A conversation's title as the list shows it: an attachment by its file name.
 function displayTitle(title) {
   const shown = (title || "").replace(ATTACHMENT_IN_TITLE, "📎 $1").trim();

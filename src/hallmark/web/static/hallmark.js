@@ -79,6 +79,37 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-dropzone]").forEach(dropzone);
 });
 
+// --- helpers shared by the pages' scripts (chat.js, studio.js load after this file) ---------
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+// An error of the JSON API: its message, its code ("http_<status>" when the body gave none)
+// and the HTTP status (0 for an error event inside a stream).
+class ApiError extends Error {
+  constructor(message, code, status) {
+    super(message);
+    this.code = code || "error";
+    this.status = status || 0;
+  }
+}
+
+// The ApiError of a failed response's JSON body: hallmark's {"error": {...}}, or a bare
+// {"detail": "..."} from the framework.
+function errorOf(body, status) {
+  const error = body && body.error;
+  if (error && typeof error === "object") {
+    return new ApiError(error.message || "the request failed", error.code, status);
+  }
+  const code = "http_" + status;
+  if (body && typeof body.detail === "string") return new ApiError(body.detail, code, status);
+  return new ApiError("the request failed (HTTP " + status + ")", code, status);
+}
+
 // --- server-sent events ----------------------------------------------------------------------
 
 // Reads a fetch response of server-sent events (the chat stream, a job's progress), calling

@@ -46,13 +46,6 @@
 
   // --- small helpers ---------------------------------------------------------------------------
 
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
   const round = (value) => Math.round(value * 1000) / 1000;
   const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
   const seconds = (value) => `${(Math.round(value * 10) / 10).toFixed(1)} s`;
@@ -61,22 +54,6 @@
     if (size < 1024) return `${size} B`;
     if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KiB`;
     return `${(size / 1024 / 1024).toFixed(1)} MiB`;
-  }
-
-  class ApiError extends Error {
-    constructor(message, status) {
-      super(message);
-      this.status = status || 0;
-    }
-  }
-
-  function errorOf(body, status) {
-    const error = body && body.error;
-    if (error && typeof error === "object" && error.message) {
-      return new ApiError(error.message, status);
-    }
-    if (body && typeof body.detail === "string") return new ApiError(body.detail, status);
-    return new ApiError(`the request failed (HTTP ${status})`, status);
   }
 
   async function api(url, options) {
