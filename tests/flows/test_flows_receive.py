@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 from hallmark.accounts.service import ensure_tenant
 from hallmark.errors import ContentBlocked, UserError
