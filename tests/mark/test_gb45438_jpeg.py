@@ -36,11 +36,6 @@ JPEG = "image/jpeg"
 COMMENT = json.dumps({"AIGC": {"Label": "1", "ContentProducer": FOREIGN, "ProduceID": "u1"}})
 
 
-@pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys")
-
-
 def inspect(data: bytes, keys: KeyStore, media_type: str = JPEG) -> list[dict[str, object]]:
     return [f.detail for f in GB45438Inspector(keys).inspect(Content("image", media_type, data))]
 

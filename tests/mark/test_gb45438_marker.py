@@ -4,12 +4,11 @@ provenance, propagator fields added to a label another service wrote, and refusa
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
-from test_gb45438_support import FOREIGN, IMAGE_TYPES, PRODUCER, PROVENANCE, image
+from test_gb45438_support import FOREIGN, FOREIGN_LABEL, IMAGE_TYPES, PRODUCER, PROVENANCE, image
 
 from hallmark.content import Content, Medium
 from hallmark.errors import UserError
@@ -25,14 +24,6 @@ SAMPLES: dict[str, tuple[Medium, bytes]] = {
     "text/markdown": ("document", b"# Title\n\nBody\n"),
     "text/plain; charset=utf-8": ("document", b"Body\n"),
 }
-FOREIGN_LABEL = json.dumps(
-    {"Label": "1", "ContentProducer": FOREIGN, "ProduceID": "their-7", "ReservedCode1": "9f" * 32}
-)
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys")
 
 
 def context(

@@ -13,7 +13,9 @@ from mutagen.id3 import ID3
 from test_c2pa_support import sign_as_other_tool
 from test_gb45438_support import (
     FOREIGN,
+    FOREIGN_LABEL,
     PRODUCER,
+    cn_context,
     decode_errors,
     ffmpeg_sample,
     ffprobe_tags,
@@ -23,15 +25,10 @@ from test_gb45438_support import (
 
 from hallmark.content import Content
 from hallmark.errors import UserError
-from hallmark.mark.base import LabelContext, Provenance
 from hallmark.mark.gb45438 import GB45438Inspector, GB45438Marker, KeyStore
 from hallmark.mark.gb45438.mp3 import content_digest, parse_tag
-from hallmark.policy import resolve_policy
 
 MP3 = "audio/mpeg"
-FOREIGN_LABEL = json.dumps(
-    {"Label": "1", "ContentProducer": FOREIGN, "ProduceID": "their-7", "ReservedCode1": "9f" * 32}
-)
 # name -> (ffmpeg output options, ID3v2 version written)
 SAMPLES: dict[str, tuple[tuple[str, ...], int]] = {
     "id3v2.4": ((), 4),
@@ -41,11 +38,6 @@ SAMPLES: dict[str, tuple[tuple[str, ...], int]] = {
     ),
     "no tag": (("-id3v2_version", "0"), 4),
 }
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys")
 
 
 def sample(name: str) -> bytes:
@@ -66,12 +58,6 @@ def audio(data: bytes) -> bytes:
     """The bytes after the ID3v2 tag."""
     tag = parse_tag(data)
     return data if tag is None else data[tag.size :]
-
-
-def context() -> LabelContext:
-    provenance = Provenance("ours-9", "hallmark", PRODUCER, "2025-09-01T00:00:00Z")
-    cn = resolve_policy(["cn"])
-    return LabelContext(cn, "zh", cn.label_text("zh"), provenance)
 
 
 @pytest.mark.parametrize("name", list(SAMPLES))
@@ -111,7 +97,7 @@ def test_a_label_written_by_ffmpeg_is_foreign_then_propagated(
     received = ffmpeg_sample(".mp3", "-b:a", "32k", "-metadata", f"AIGC={FOREIGN_LABEL}")
     [before] = inspect(received, keys)
     assert (before["ContentProducer"], before["integrity"]) == (FOREIGN, "unverifiable")
-    marked = GB45438Marker(keys).mark(Content("audio", MP3, received), context())
+    marked = GB45438Marker(keys).mark(Content("audio", MP3, received), cn_context())
     [after] = inspect(marked.data, keys)
     assert (after["ContentProducer"], after["ProduceID"]) == (FOREIGN, "their-7")
     assert (after["PropagateID"], after["integrity"]) == ("ours-9", "valid")
@@ -193,4 +179,4 @@ def test_an_id3v2_2_file_is_refused_for_writing_but_inspects_as_unlabelled(
     old = _id3(b"TT2\x00\x00\x06\x00Title", 2) + audio(sample("id3v2.4"))
     assert inspect(old, keys) == []
     with pytest.raises(UserError, match=r"ID3v2\.2"):
-        GB45438Marker(keys).mark(Content("audio", MP3, old), context())
+        GB45438Marker(keys).mark(Content("audio", MP3, old), cn_context())

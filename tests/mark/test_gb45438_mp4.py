@@ -15,7 +15,9 @@ from mutagen.mp4 import AtomDataType, MP4FreeForm
 from test_c2pa_support import sign_as_other_tool
 from test_gb45438_support import (
     FOREIGN,
+    FOREIGN_LABEL,
     PRODUCER,
+    cn_context,
     decode_errors,
     ffmpeg_sample,
     ffprobe_tags,
@@ -25,15 +27,10 @@ from test_gb45438_support import (
 
 from hallmark.content import Content
 from hallmark.errors import UserError
-from hallmark.mark.base import LabelContext, Provenance
 from hallmark.mark.gb45438 import GB45438Inspector, GB45438Marker, KeyStore
 from hallmark.mark.gb45438.mp4 import Box, boxes, children, content_digest, top_level
-from hallmark.policy import resolve_policy
 
 MP4 = "video/mp4"
-FOREIGN_LABEL = json.dumps(
-    {"Label": "1", "ContentProducer": FOREIGN, "ProduceID": "their-7", "ReservedCode1": "9f" * 32}
-)
 FREEFORM = "----:com.apple.iTunes:AIGC"
 SAMPLES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "mp4": (".mp4", (), MP4),
@@ -41,11 +38,6 @@ SAMPLES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "mov": (".mov", (), "video/quicktime"),
     "tagged": (".mp4", ("-metadata", "title=Sample", "-metadata", "artist=Someone"), MP4),
 }
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys")
 
 
 def sample(name: str) -> tuple[bytes, str]:
@@ -86,12 +78,6 @@ def chunk_offsets(data: bytes) -> list[int]:
             elif child.type in (b"trak", b"mdia", b"minf", b"stbl"):
                 stack.append(child)
     return found
-
-
-def context(content_id: str = "ours-9") -> LabelContext:
-    provenance = Provenance(content_id, "hallmark", PRODUCER, "2025-09-01T00:00:00Z")
-    cn = resolve_policy(["cn"])
-    return LabelContext(cn, "zh", cn.label_text("zh"), provenance)
 
 
 @pytest.mark.parametrize("name", list(SAMPLES))
@@ -159,7 +145,7 @@ def test_a_label_written_by_ffmpeg_is_foreign_then_propagated(
     received = ffmpeg_sample(".mp4", *args, video=True)
     [before] = inspect(received, keys)
     assert (before["ContentProducer"], before["integrity"]) == (FOREIGN, "unverifiable")
-    marked = GB45438Marker(keys).mark(Content("video", MP4, received), context())
+    marked = GB45438Marker(keys).mark(Content("video", MP4, received), cn_context())
     [after] = inspect(marked.data, keys)
     assert (after["ContentProducer"], after["ProduceID"]) == (FOREIGN, "their-7")
     assert (after["PropagateID"], after["integrity"]) == ("ours-9", "valid")
@@ -180,7 +166,7 @@ def test_an_itunes_freeform_label_is_read_and_kept_in_step(tmp_path: Path, keys:
     received = path.read_bytes()
     [before] = inspect(received, keys)
     assert (before["serialization"], before["integrity"]) == ("mp4-itunes", "unverifiable")
-    marked = GB45438Marker(keys).mark(Content("video", MP4, received), context())
+    marked = GB45438Marker(keys).mark(Content("video", MP4, received), cn_context())
     [after] = inspect(marked.data, keys)
     assert after["serializations"] == ["mp4-keys", "mp4-itunes"]
     assert (after["ContentProducer"], after["integrity"]) == (FOREIGN, "valid")

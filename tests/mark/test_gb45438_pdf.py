@@ -18,7 +18,8 @@ from test_c2pa_support import sign_as_other_tool
 from test_gb45438_support import (
     EXIFTOOL,
     FOREIGN,
-    PRODUCER,
+    FOREIGN_LABEL,
+    cn_context,
     exiftool_warnings,
     label,
     needs_exiftool,
@@ -27,15 +28,10 @@ from test_gb45438_support import (
 
 from hallmark.content import Content
 from hallmark.errors import UserError
-from hallmark.mark.base import LabelContext, Provenance
 from hallmark.mark.gb45438 import GB45438Inspector, GB45438Marker, KeyStore, write_xmp
 from hallmark.mark.gb45438.pdf import content_digest
-from hallmark.policy import resolve_policy
 
 PDF = "application/pdf"
-FOREIGN_LABEL = json.dumps(
-    {"Label": "1", "ContentProducer": FOREIGN, "ProduceID": "their-7", "ReservedCode1": "9f" * 32}
-)
 DC_TITLE = (
     '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
     'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -43,11 +39,6 @@ DC_TITLE = (
     '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Report</rdf:li></rdf:Alt></dc:title>'
     "</rdf:Description></rdf:RDF></x:xmpmeta>"
 )
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys")
 
 
 def inspect(data: bytes, keys: KeyStore) -> list[dict[str, object]]:
@@ -80,12 +71,6 @@ def exiftool_pdf(path: Path) -> dict[str, object]:
     return result
 
 
-def context() -> LabelContext:
-    provenance = Provenance("ours-9", "hallmark", PRODUCER, "2025-09-01T00:00:00Z")
-    cn = resolve_policy(["cn"])
-    return LabelContext(cn, "zh", cn.label_text("zh"), provenance)
-
-
 @needs_exiftool
 @pytest.mark.parametrize("make", [pdf_document, blank_pdf])
 def test_an_appended_update_read_by_exiftool_and_pypdf(
@@ -112,7 +97,7 @@ def test_an_appended_update_read_by_exiftool_and_pypdf(
 
 def test_relabelling_appends_again_and_the_newest_label_is_read(keys: KeyStore) -> None:
     once, _ = label(pdf_document(), PDF, keys)
-    twice = GB45438Marker(keys).mark(Content("document", PDF, once), context()).data
+    twice = GB45438Marker(keys).mark(Content("document", PDF, once), cn_context()).data
     assert twice.startswith(once)
     [detail] = inspect(twice, keys)
     assert (detail["PropagateID"], detail["integrity"]) == ("ours-9", "valid")
@@ -144,7 +129,7 @@ def test_a_foreign_info_label_is_unverifiable_then_propagated(keys: KeyStore) ->
     received = rewritten(pdf_document(), foreign, incremental=False)
     [before] = inspect(received, keys)
     assert (before["ContentProducer"], before["integrity"]) == (FOREIGN, "unverifiable")
-    marked = GB45438Marker(keys).mark(Content("document", PDF, received), context())
+    marked = GB45438Marker(keys).mark(Content("document", PDF, received), cn_context())
     assert marked.data.startswith(received)
     [after] = inspect(marked.data, keys)
     assert (after["ContentProducer"], after["ProduceID"]) == (FOREIGN, "their-7")

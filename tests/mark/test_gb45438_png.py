@@ -30,11 +30,6 @@ from hallmark.mark.gb45438.xmp import NS_TC260
 PNG = "image/png"
 
 
-@pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys")
-
-
 def inspect(data: bytes, keys: KeyStore) -> list[dict[str, object]]:
     return [f.detail for f in GB45438Inspector(keys).inspect(Content("image", PNG, data))]
 

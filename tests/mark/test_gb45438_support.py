@@ -19,12 +19,17 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from hallmark.mark.base import Provenance
+from hallmark.mark.base import LabelContext, Provenance
 from hallmark.mark.gb45438 import AIGCFields, KeyStore, format_for, produce
+from hallmark.policy import resolve_policy
 
 PRODUCER = "001191110102MACQD9K64010000"
 FOREIGN = "001191310000MA1FL8XQ3000001"
 PROVENANCE = Provenance("content-1", "hallmark/echo-1", PRODUCER, "2025-09-01T00:00:00Z")
+FOREIGN_LABEL = json.dumps(
+    {"Label": "1", "ContentProducer": FOREIGN, "ProduceID": "their-7", "ReservedCode1": "9f" * 32}
+)
+"""A label another service wrote: its own producer code, and a ReservedCode1 we cannot check."""
 IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 EXIFTOOL = shutil.which("exiftool")
 needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool is not installed")
@@ -63,6 +68,14 @@ def ffmpeg_sample(suffix: str, *args: str, video: bool = False) -> bytes:
 def pdf_document() -> bytes:
     """A one-page PDF (Pillow): an image XObject and a content stream, with an info dict."""
     return image("pdf")
+
+
+def cn_context(content_id: str = "ours-9") -> LabelContext:
+    """What a producer's marker is given under China's policy: the Chinese wording, and
+    hallmark's provenance for ``content_id``."""
+    provenance = Provenance(content_id, "hallmark", PRODUCER, "2025-09-01T00:00:00Z")
+    cn = resolve_policy(["cn"])
+    return LabelContext(cn, "zh", cn.label_text("zh"), provenance)
 
 
 def ffprobe_tags(path: Path) -> dict[str, str]:

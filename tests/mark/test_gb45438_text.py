@@ -4,7 +4,6 @@ kept, read in every form seen; and the explicit document label after the front m
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from test_gb45438_support import FOREIGN, PROVENANCE, label
@@ -19,11 +18,6 @@ from hallmark.policy import resolve_policy
 
 MD = "text/markdown"
 FOREIGN_JSON = json.dumps({"Label": "1", "ContentProducer": FOREIGN, "ProduceID": "f1"})
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys")
 
 
 def inspect(text: str, keys: KeyStore, media_type: str = MD) -> list[dict[str, object]]:

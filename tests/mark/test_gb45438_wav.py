@@ -19,7 +19,8 @@ from mutagen.wave import WAVE
 from test_c2pa_support import sign_as_other_tool
 from test_gb45438_support import (
     FOREIGN,
-    PRODUCER,
+    FOREIGN_LABEL,
+    cn_context,
     decode_errors,
     exiftool_xmp,
     ffmpeg_sample,
@@ -31,21 +32,11 @@ from test_gb45438_support import (
 
 from hallmark.content import Content
 from hallmark.errors import UserError
-from hallmark.mark.base import LabelContext, Provenance
 from hallmark.mark.gb45438 import GB45438Inspector, GB45438Marker, KeyStore
 from hallmark.mark.gb45438.riff import Chunk
 from hallmark.mark.gb45438.wav import chunks, content_digest, parse_chunks
-from hallmark.policy import resolve_policy
 
 WAV = "audio/wav"
-FOREIGN_LABEL = json.dumps(
-    {"Label": "1", "ContentProducer": FOREIGN, "ProduceID": "their-7", "ReservedCode1": "9f" * 32}
-)
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys")
 
 
 def plain_wav() -> bytes:
@@ -99,12 +90,6 @@ def with_chunk(data: bytes, extra: Chunk) -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-def context() -> LabelContext:
-    provenance = Provenance("ours-9", "hallmark", PRODUCER, "2025-09-01T00:00:00Z")
-    cn = resolve_policy(["cn"])
-    return LabelContext(cn, "zh", cn.label_text("zh"), provenance)
-
-
 @needs_exiftool
 @pytest.mark.parametrize("name", list(SAMPLES))
 @pytest.mark.parametrize("media_type", ["audio/wav", "audio/x-wav", "audio/wave"])
@@ -145,17 +130,11 @@ def test_odd_sized_chunks_keep_their_pad_byte(keys: KeyStore) -> None:
     assert chunk(labelled, b"data") == chunk(odd, b"data")
     for produce_id in ("x", "xy"):  # an odd and an even label length
         relabelled = GB45438Marker(keys).mark(
-            Content("audio", WAV, labelled), context_with_id(produce_id)
+            Content("audio", WAV, labelled), cn_context(produce_id)
         )
         assert struct.unpack_from("<I", relabelled.data, 4)[0] == len(relabelled.data) - 8
         assert len(relabelled.data) % 2 == 0
         assert chunk(relabelled.data, b"data") == chunk(odd, b"data")
-
-
-def context_with_id(content_id: str) -> LabelContext:
-    provenance = Provenance(content_id, "hallmark", PRODUCER, "2025-09-01T00:00:00Z")
-    cn = resolve_policy(["cn"])
-    return LabelContext(cn, "zh", cn.label_text("zh"), provenance)
 
 
 def test_a_comment_label_written_by_ffmpeg_is_foreign_then_propagated(
@@ -165,7 +144,7 @@ def test_a_comment_label_written_by_ffmpeg_is_foreign_then_propagated(
     [before] = inspect(received, keys)
     assert before["serialization"] == "wav-comment"
     assert (before["ContentProducer"], before["integrity"]) == (FOREIGN, "unverifiable")
-    marked = GB45438Marker(keys).mark(Content("audio", WAV, received), context())
+    marked = GB45438Marker(keys).mark(Content("audio", WAV, received), cn_context())
     [after, stale] = inspect(marked.data, keys)
     assert (after["ContentProducer"], after["ProduceID"]) == (FOREIGN, "their-7")
     assert (after["PropagateID"], after["integrity"]) == ("ours-9", "valid")
@@ -184,7 +163,7 @@ def test_a_chunk_and_an_id3_label_are_read_and_kept_in_step(tmp_path: Path, keys
     received = path.read_bytes()
     [before] = inspect(received, keys)
     assert before["serializations"] == ["wav-chunk", "wav-id3"]
-    marked = GB45438Marker(keys).mark(Content("audio", WAV, received), context())
+    marked = GB45438Marker(keys).mark(Content("audio", WAV, received), cn_context())
     [after] = inspect(marked.data, keys)
     assert after["serializations"] == ["xmp", "wav-info", "wav-chunk", "wav-id3"]
     assert after["integrity"] == "valid"

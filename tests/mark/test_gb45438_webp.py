@@ -26,11 +26,6 @@ from hallmark.mark.gb45438.webp import FLAG_ALPHA, FLAG_XMP, chunks
 WEBP = "image/webp"
 
 
-@pytest.fixture
-def keys(tmp_path: Path) -> KeyStore:
-    return KeyStore(tmp_path / "keys")
-
-
 def inspect(data: bytes, keys: KeyStore) -> list[dict[str, object]]:
     return [f.detail for f in GB45438Inspector(keys).inspect(Content("image", WEBP, data))]
 

@@ -3,53 +3,25 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Response, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from upload_support import photo
 
-from helpers import run_cli
+from browser_helpers import ARTIFACTS, follow_link, issue_key, sign_in, watched_page
 from server import running_server
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
     """A fresh headless page; the test fails on a script error, a console error or a failed
     request to the API."""
-    if not CHROMIUM.exists():
-        if os.environ.get("HALLMARK_ALLOW_NO_BROWSER") == "1":
-            pytest.skip(f"{CHROMIUM} is missing (allowed by HALLMARK_ALLOW_NO_BROWSER=1)")
-        pytest.fail(f"{CHROMIUM} is missing: `make install` installs it", pytrace=False)
-    errors: list[str] = []
-
-    def on_response(response: Response) -> None:
-        if response.status >= 400 and response.request.resource_type != "document":
-            errors.append(f"{response.status} for {response.url}")
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            opened = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            opened.on("pageerror", lambda error: errors.append(str(error)))
-            opened.on("response", on_response)
-            opened.on(
-                "console",
-                lambda message: errors.append(message.text) if message.type == "error" else None,
-            )
-            yield opened
-        finally:
-            browser.close()
-    assert not errors, f"the browser reported errors: {errors}"
+    with watched_page(failed_loads=True, failed_requests=True) as opened:
+        yield opened
 
 
 def test_an_image_uploaded_on_the_feed_page_shows_with_its_ai_label(
@@ -60,14 +32,8 @@ def test_an_image_uploaded_on_the_feed_page_shows_with_its_ai_label(
     # small chunks, so the page really sends several
     env = {**cli_env, "HALLMARK_WORKER_THREADS": "0", "HALLMARK_UPLOAD_CHUNK_BYTES": "65536"}
     with running_server(env, tmp_path / "server.log") as (base, _process):
-        issued = run_cli(["keys", "create", "--role", "creator", "--tenant", "acme"], env)
-        assert issued.returncode == 0, issued.stderr
-
-        page.goto(base + "/ui/login")
-        page.fill("#api_key", issued.stdout.strip())
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("link", name="Feed").click()
-        expect(page).to_have_url(base + "/ui/feed")
+        sign_in(page, base, issue_key(env, "creator"))
+        follow_link(page, base, "Feed", "/ui/feed")
         expect(page.locator("#feed-empty")).to_be_visible()
 
         page.set_input_files("#upload-file", str(picture))

@@ -2,55 +2,28 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from reports_support import make_post, tenant_id
 
+from browser_helpers import ARTIFACTS, follow_link, issue_key, sign_in, watched_page
 from hallmark.platform import reports
 from hallmark.policy import resolve_policy
 from hallmark.services import Services
 from hallmark.store.models import Post
-from helpers import run_cli
 from server import running_server
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
     """A fresh headless page; the test fails on any script or console error."""
-    if not CHROMIUM.exists():
-        if os.environ.get("HALLMARK_ALLOW_NO_BROWSER") == "1":
-            pytest.skip(f"{CHROMIUM} is missing (allowed by HALLMARK_ALLOW_NO_BROWSER=1)")
-        pytest.fail(f"{CHROMIUM} is missing: `make install` installs it", pytrace=False)
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            opened = context.new_page()
-            opened.on("pageerror", lambda error: errors.append(str(error)))
-            opened.on(
-                "console",
-                lambda message: (
-                    errors.append(message.text)
-                    if message.type == "error" and "Failed to load resource" not in message.text
-                    else None
-                ),
-            )
-            yield opened
-        finally:
-            browser.close()
-    assert not errors, f"the browser reported errors: {errors}"
+    with watched_page() as opened:
+        yield opened
 
 
 def test_a_reviewer_removes_an_overdue_post_from_the_queue(
@@ -71,14 +44,8 @@ def test_a_reviewer_removes_an_overdue_post_from_the_queue(
         )
     env = {**cli_env, "HALLMARK_WORKER_THREADS": "0"}
     with running_server(env, tmp_path / "server.log") as (base, _process):
-        issued = run_cli(["keys", "create", "--role", "reviewer", "--tenant", "acme"], env)
-        assert issued.returncode == 0, issued.stderr
-
-        page.goto(base + "/ui/login")
-        page.fill("#api_key", issued.stdout.strip())
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("link", name="Reports").click()
-        expect(page).to_have_url(base + "/ui/reports")
+        sign_in(page, base, issue_key(env, "reviewer"))
+        follow_link(page, base, "Reports", "/ui/reports")
         item = page.locator(f"#report-{report.id}")
         expect(item).to_have_class("complaint card overdue")
         expect(item.locator('[data-field="due"]')).to_contain_text("late")

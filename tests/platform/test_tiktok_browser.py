@@ -4,22 +4,21 @@ the fake TikTok: the button posts to the API, follows the job and shows the outc
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import jinja2
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from test_tiktok_support import camera_clip, cli_tiktok_env, needs_ffmpeg
 
+from browser_helpers import issue_key, sign_in, watched_page
 from fakes.tiktok_server import FakeTikTok, running
 from helpers import run_cli
 from server import running_server
 
 pytestmark = [pytest.mark.browser, needs_ffmpeg]
 
-CHROMIUM = Path("/usr/bin/chromium")
 TEMPLATES = Path(__file__).parents[2] / "src" / "hallmark" / "web" / "templates"
 
 
@@ -38,22 +37,9 @@ def render_button(content_id: str) -> str:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        if os.environ.get("HALLMARK_ALLOW_NO_BROWSER") == "1":
-            pytest.skip(f"{CHROMIUM} is missing (allowed by HALLMARK_ALLOW_NO_BROWSER=1)")
-        pytest.fail(f"{CHROMIUM} is missing: `make install` installs it", pytrace=False)
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page()
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            yield page
-        finally:
-            browser.close()
-    assert not errors, errors
+    """A fresh headless page (default viewport); the test fails on any script error."""
+    with watched_page(viewport=None, console=False) as opened:
+        yield opened
 
 
 def test_the_publish_button_publishes_and_shows_the_outcome(
@@ -70,18 +56,15 @@ def test_the_publish_button_publishes_and_shows_the_outcome(
         )
         assert first.returncode == 0, first.stderr
         content_id = json.loads(first.stdout)["content_id"]
-        issued = run_cli(["keys", "create", "--role", "creator", "--tenant", "acme"], env)
-        assert issued.returncode == 0, issued.stderr
+        key = issue_key(env, "creator")
         with running_server(env, tmp_path / "server.log") as (base, _process):
-            _publish_in_the_browser(page, base, issued.stdout.strip(), content_id, fake)
+            _publish_in_the_browser(page, base, key, content_id, fake)
 
 
 def _publish_in_the_browser(
     page: Page, base: str, key: str, content_id: str, fake: FakeTikTok
 ) -> None:
-    page.goto(base + "/ui/login")
-    page.fill("#api_key", key)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, key)
     expect(page).to_have_url(base + "/ui")
     # The pages that show videos include the partial; here it is added to the dashboard.
     page.evaluate(

@@ -5,13 +5,12 @@ sent again and a finished one never is; and the fake holds the client to the con
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from fakes.tiktok_server import FakeTikTok, running
+from fakes.tiktok_server import FakeTikTok
 from hallmark.platform.tiktok import (
     MB,
     PublishError,
@@ -24,12 +23,6 @@ from hallmark.platform.tiktok import (
 )
 
 POST_INFO = {"title": "a test", "privacy_level": "SELF_ONLY", "is_aigc": True}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTikTok]:
-    with running() as server:
-        yield server
 
 
 def client_for(fake: FakeTikTok, token: str, **options: float) -> TikTokClient:

@@ -4,14 +4,13 @@ upload, and every step lands in the ledger and the publication's state."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from test_tiktok_support import camera_clip, needs_ffmpeg, noise_video, tiktok_settings
 
-from fakes.tiktok_server import FakeTikTok, running
+from fakes.tiktok_server import FakeTikTok
 from hallmark.accounts.service import ensure_tenant
 from hallmark.errors import UserError
 from hallmark.flows.mark import MarkRequest, run_mark
@@ -29,29 +28,6 @@ from hallmark.settings import Settings
 from hallmark.store.models import ContentRecord, Publication
 
 pytestmark = needs_ffmpeg
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTikTok]:
-    with running() as server:
-        yield server
-
-
-@pytest.fixture
-def token(fake: FakeTikTok) -> str:
-    return fake.add_token()
-
-
-@pytest.fixture
-def publisher(settings: Settings, fake: FakeTikTok, token: str) -> Iterator[Services]:
-    built = build_services(tiktok_settings(settings, fake, token))
-    yield built
-    built.close()
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return camera_clip(tmp_path_factory.mktemp("tiktok") / "camera.mp4")
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_tiktok_support import camera_clip, cli_tiktok_env, needs_ffmpeg, tiktok_settings
+from test_tiktok_support import cli_tiktok_env, needs_ffmpeg
 
-from fakes.tiktok_server import FakeTikTok, running
+from fakes.tiktok_server import FakeTikTok
 from hallmark.accounts.service import create_key, get_tenant
 from hallmark.api.app import create_app
 from hallmark.errors import UserError
@@ -22,35 +21,11 @@ from hallmark.jobs.kinds import JobContext
 from hallmark.jobs.worker import run_pending
 from hallmark.platform.publish import PublishTikTok
 from hallmark.platform.tiktok import PublishError, TikTokClient, chunk_plan
-from hallmark.services import Services, build_services
-from hallmark.settings import Settings
+from hallmark.services import Services
 from hallmark.store.models import Publication
 from helpers import auth, run_cli
 
 pytestmark = needs_ffmpeg
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTikTok]:
-    with running() as server:
-        yield server
-
-
-@pytest.fixture
-def token(fake: FakeTikTok) -> str:
-    return fake.add_token()
-
-
-@pytest.fixture
-def publisher(settings: Settings, fake: FakeTikTok, token: str) -> Iterator[Services]:
-    built = build_services(tiktok_settings(settings, fake, token))
-    yield built
-    built.close()
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return camera_clip(tmp_path_factory.mktemp("tiktok") / "camera.mp4")
 
 
 def key(services: Services, role: str = "creator") -> tuple[str, str]:
