@@ -17,9 +17,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
+from browser_helpers import issue_key, sign_in
 from hallmark.mark.explicit_text import text_notice
 from hallmark.policy import resolve_policy
-from helpers import run_cli
 from server import running_server
 
 pytestmark = pytest.mark.browser
@@ -44,11 +44,7 @@ def chat_server(page: Page, cli_env: dict[str, str], tmp_path: Path) -> Iterator
             route.abort()
 
         page.route(lambda url: not url.startswith(base + "/"), refuse)
-        issued = run_cli(["keys", "create", "--role", "creator", "--tenant", "acme"], env)
-        assert issued.returncode == 0, issued.stderr
-        page.goto(base + "/ui/login")
-        page.fill("#api_key", issued.stdout.strip())
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, base, issue_key(env, "creator"))
         expect(page).to_have_url(base + "/ui")
         page.get_by_role("link", name="Chat").click()
         expect(page).to_have_url(base + "/ui/chat")

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
+from browser_helpers import issue_key, sign_in
 from hallmark.mark.explicit_image import label_font
-from helpers import run_cli
 from server import running_server
 
 pytestmark = pytest.mark.browser
@@ -26,11 +26,7 @@ def test_a_question_about_a_picture_is_answered_with_boxes_and_a_labeled_overlay
     ImageDraw.Draw(image).text((80, 180), SIGN, font=label_font(64), fill="white")
     image.save(picture)
     with running_server(cli_env, tmp_path / "server.log") as (base, _process):
-        issued = run_cli(["keys", "create", "--role", "creator", "--tenant", "acme"], cli_env)
-        assert issued.returncode == 0, issued.stderr
-        page.goto(base + "/ui/login")
-        page.fill("#api_key", issued.stdout.strip())
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, base, issue_key(cli_env, "creator"))
         expect(page).to_have_url(base + "/ui")
 
         page.get_by_role("link", name="Perceive").click()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from helpers import run_cli
+from browser_helpers import issue_key, sign_in
 from server import running_server
 
 pytestmark = pytest.mark.browser
@@ -59,11 +59,7 @@ def test_a_clip_with_a_title_and_a_voice_over_previews_and_downloads_as_a_labell
     notes.write_text("not a video\n")
     env = {**cli_env, "HALLMARK_WORKER_THREADS": "1"}
     with running_server(env, tmp_path / "server.log") as (base, _process):
-        issued = run_cli(["keys", "create", "--role", "creator", "--tenant", "acme"], env)
-        assert issued.returncode == 0, issued.stderr
-        page.goto(base + "/ui/login")
-        page.fill("#api_key", issued.stdout.strip())
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, base, issue_key(env, "creator"))
         expect(page).to_have_url(base + "/ui")
         page.get_by_role("link", name="Studio").click()
         expect(page).to_have_url(base + "/ui/studio")
