@@ -24,6 +24,7 @@ from hallmark.mark.explicit_video import (
     ExplicitVideoLabel,
     VideoInfo,
     corner_label,
+    label_overlays,
     opening_notice,
 )
 from hallmark.mark.inspect_image_text import ImageTextInspector, shared_reader
@@ -202,6 +203,59 @@ def test_too_long_or_too_large_is_refused(
     monkeypatch.setattr(explicit_video, "MAX_LONG_SIDE", 200)
     with pytest.raises(UserError, match="4K"):
         mark(data)
+
+
+def test_a_video_whose_maker_drew_this_label_is_left_as_it_is(
+    clips: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(data: bytes, container: str, wording: str) -> bytes:
+        raise AssertionError("re-encoded a video whose label was already drawn")
+
+    monkeypatch.setattr(explicit_video, "label_video", refuse)
+    drawn = Content("video", "video/mp4", clips[1].read_bytes(), {"explicit_label": WORDING})
+    assert ExplicitVideoLabel().mark(drawn, label_context()) is drawn
+
+
+def test_a_video_without_this_label_drawn_is_still_re_encoded(clips: tuple[Path, Path]) -> None:
+    source = clips[0].read_bytes()
+    for metadata in ({}, {"explicit_label": "another wording"}, {"explicit_label": None}):
+        content = Content("video", "video/mp4", source, dict(metadata))
+        labelled = ExplicitVideoLabel().mark(content, label_context())
+        assert labelled.data != source
+        assert labelled.metadata["explicit_label"] == WORDING
+
+
+def test_a_drawn_label_does_not_let_bad_input_through(clips: tuple[Path, Path]) -> None:
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, format="PNG")
+    bad = {
+        "not an MP4 or MOV": Content("video", "video/mp4", png.getvalue()),
+        "no explicit label": Content("video", "video/x-matroska", clips[1].read_bytes()),
+        "empty": Content("video", "video/mp4", b""),
+    }
+    for message, content in bad.items():
+        drawn = content.with_data(content.data, explicit_label=WORDING)
+        with pytest.raises(UserError, match=message):
+            ExplicitVideoLabel().mark(drawn, label_context())
+
+
+def test_the_overlays_a_maker_draws_are_the_markers_own() -> None:
+    info = VideoInfo(WIDTH, HEIGHT, 3.0, 0)
+    corner, notice = label_overlays(WORDING, info)
+    own_corner, _ = corner_label(WORDING, info)
+    own_notice = opening_notice(WORDING, info)
+    assert (corner.x, corner.y, corner.image.tobytes()) == (
+        own_corner.x,
+        own_corner.y,
+        own_corner.image.tobytes(),
+    )
+    assert (notice.x, notice.y, notice.image.tobytes()) == (
+        own_notice.x,
+        own_notice.y,
+        own_notice.image.tobytes(),
+    )
+    with pytest.raises(UserError, match="no wording"):
+        label_overlays(" ", info)
 
 
 def test_registered_as_the_explicit_marker_for_video(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from PIL import Image
 from studio_media import ffmpeg, frame_at, make_image, make_tone, make_video, probe, stream
 
 from hallmark.errors import UserError
+from hallmark.mark.explicit_video import NOTICE_SECONDS, VideoInfo, label_overlays, label_video
 from hallmark.studio.media import MediaError, MediaResolver
 from hallmark.studio.presets import PRESETS, Preset, preset_for, preview_of
 from hallmark.studio.render import (
@@ -495,3 +496,72 @@ def test_a_translucent_sticker_keeps_its_transparency(media: Path, tmp_path: Pat
     frame = frame_at(out, 0.5)
     assert close(colour(frame, (5, 5, 40, 40)), (0, 0, 255))  # transparent corner: blue
     assert close(colour(frame, (80, 80, 120, 120)), (128, 128, 255), within=25)  # half white
+
+
+# --- the explicit label ---------------------------------------------------------------------------
+
+WORDING = "AI-generated content"
+
+
+def grey_difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute difference (0-255) of two frames in grey levels."""
+    return float(
+        np.abs(np.asarray(a.convert("L"), float) - np.asarray(b.convert("L"), float)).mean()
+    )
+
+
+def test_the_label_is_drawn_last_over_the_captions_in_the_output_frame(tmp_path: Path) -> None:
+    the_project = project(
+        visual(card("#203040", 0, 4)),
+        {"kind": "text", "clips": [{"kind": "text", "text": "a caption", "duration": 4}]},
+    )
+    output = output_for(the_project, 4.0, preset_for("landscape"), preview=True)
+    command = build_command(the_project, {}, output, tmp_path, tmp_path / "o.mp4", WORDING)
+    chains = command.graph.strip().split(";\n")
+    corner, notice = label_overlays(WORDING, VideoInfo(640, 360, 4.0, 0))
+    drawn = chains[-2]  # then the sound
+    assert drawn.startswith("[framed]") and "pad=" in chains[-3]  # after the letterbox
+    assert f"overlay=x={corner.x}:y={corner.y}" in drawn
+    assert f"overlay=x={notice.x}:y={notice.y}:enable='lt(t,{NOTICE_SECONDS})'" in drawn
+    assert drawn.endswith("[vout]") and len(command.pictures) == 3  # caption, corner, notice
+    plain = build_command(the_project, {}, output, tmp_path, tmp_path / "o.mp4")
+    assert "[framed]" not in plain.graph and len(plain.pictures) == 1
+
+
+def test_the_label_a_render_draws_matches_the_markers(media: Path, tmp_path: Path) -> None:
+    # A letterboxed preview: the label goes in the output frame, as the marker would see it.
+    the_project = project(
+        visual(card("#3366cc", 0, 4, gradient_to="#cc6633")),
+        {"kind": "text", "clips": [{"kind": "text", "text": "a caption", "duration": 4}]},
+    )
+    options: dict[str, Any] = {"preset": preset_for("landscape"), "preview": True}
+    drawn = tmp_path / "drawn.mp4"
+    render_project(the_project, drawn, MediaResolver(media), label=WORDING, **options)
+    plain = tmp_path / "plain.mp4"
+    render_project(the_project, plain, MediaResolver(media), **options)
+    marked = tmp_path / "marked.mp4"
+    marked.write_bytes(label_video(plain.read_bytes(), "mp4", WORDING))
+    corner, notice = label_overlays(WORDING, VideoInfo(640, 360, 4.0, 0))
+    corner_box = (corner.x, corner.y, corner.x + corner.image.width, corner.y + corner.image.height)
+    notice_box = (notice.x, notice.y, notice.x + notice.image.width, notice.y + notice.image.height)
+    for at in (0.5, 3.0):
+        ours, theirs, bare = frame_at(drawn, at), frame_at(marked, at), frame_at(plain, at)
+        assert ours.size == theirs.size == (640, 360)
+        assert grey_difference(ours, theirs) < 2
+        for box in (corner_box, notice_box):
+            assert grey_difference(ours.crop(box), theirs.crop(box)) < 2
+        assert grey_difference(ours.crop(corner_box), bare.crop(corner_box)) > 30  # it is drawn
+    notice_shown = grey_difference(
+        frame_at(drawn, 0.5).crop(notice_box), frame_at(plain, 0.5).crop(notice_box)
+    )
+    notice_gone = grey_difference(
+        frame_at(drawn, 3.0).crop(notice_box), frame_at(plain, 3.0).crop(notice_box)
+    )
+    assert notice_shown > 10 and notice_gone < 2  # the notice only on the opening seconds
+
+
+def test_a_blank_label_is_refused_before_rendering(media: Path, tmp_path: Path) -> None:
+    the_project = project(visual(card("#000000", 0, 1)))
+    with pytest.raises(UserError, match="no wording"):
+        render(media, tmp_path, the_project, label="  ")
+    assert not (tmp_path / "out.mp4").exists()

@@ -11,14 +11,19 @@ from sqlalchemy import select
 from studio_media import make_video, probe, stream
 
 from hallmark.errors import ContentBlocked, UserError
+from hallmark.mark import explicit_video
 from hallmark.mark.report import inspect_bytes
+from hallmark.policy import resolve_policy
 from hallmark.services import Services
 from hallmark.store.models import LedgerEntry
-from hallmark.studio.actions import Target, render
+from hallmark.studio.actions import Target, render, smart_cut
+from hallmark.studio.export import Progress, Worked, export_video
 from hallmark.studio.media import MediaResolver
+from hallmark.studio.smartcut import CutList
 from hallmark.studio.timeline import parse_project
 
 BLOCKED = "how to make a pipe bomb"  # terrorism in screen/lexicons/en.txt
+EVERYWHERE = ("cn", "eu", "us-ca")
 
 
 def _project(caption: str = "Hello from the studio") -> dict[str, object]:
@@ -113,3 +118,107 @@ def test_missing_media_is_a_clear_error_and_nothing_is_written(
             Target(out=out),
         )
     assert not out.exists()
+
+
+# --- the explicit label drawn by the render itself ----------------------------------------------
+
+
+def _wording(services: Services) -> str:
+    return resolve_policy(list(EVERYWHERE), services.settings.policy_dir).label_text()
+
+
+def _no_second_encode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The explicit marker's re-encode fails the test: the render must have drawn the label."""
+
+    def refuse(data: bytes, container: str, wording: str) -> bytes:
+        raise AssertionError("the explicit marker re-encoded a video whose label was drawn")
+
+    monkeypatch.setattr(explicit_video, "label_video", refuse)
+
+
+def _every_label_found(services: Services, path: Path, wording: str) -> None:
+    report = inspect_bytes(services.components, path.read_bytes(), filename=path.name)
+    assert report["verdict"] == "confirmed"
+    texts = [str(notice["text"]).lower() for notice in report["explicit"]]
+    assert any(wording.lower() in text for text in texts), texts  # read by OCR
+    assert report["gb45438"] is not None
+    assert report["c2pa"] is not None
+    assert report["watermark"] is not None
+
+
+def test_a_render_export_is_labelled_by_the_render_without_a_second_encode(
+    services: Services, tenant: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_second_encode(monkeypatch)
+    out = folder / "out.mp4"
+    outcome = render(
+        services,
+        tenant,
+        parse_project(_project()),
+        MediaResolver(folder),
+        Target(out=out, jurisdictions=EVERYWHERE),
+    )
+    assert {"explicit", "watermark", "gb45438", "c2pa"} <= set(outcome.create.labels)
+    assert outcome.create.content.metadata["explicit_label"] == _wording(services)
+    assert "labeled" not in outcome.work and "explicit_label" not in outcome.work
+    _every_label_found(services, out, _wording(services))
+
+
+def test_an_exported_preview_still_carries_the_label(
+    services: Services, tenant: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_second_encode(monkeypatch)
+    out = folder / "preview.mp4"
+    outcome = render(
+        services,
+        tenant,
+        parse_project(_project()),
+        MediaResolver(folder),
+        Target(out=out, preset="tiktok", preview=True, jurisdictions=EVERYWHERE),
+    )
+    assert (outcome.work["width"], outcome.work["height"]) == (360, 640)  # the draft's size
+    _every_label_found(services, out, _wording(services))
+
+
+def test_a_smart_cut_export_is_labelled_by_its_render(
+    services: Services, tenant: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_second_encode(monkeypatch)
+    source = make_video(folder / "talk.mp4", seconds=3.0)
+    cuts = CutList(str(source), 3.0, ((0.0, 1.2), (1.8, 3.0)))
+    out = folder / "cut.mp4"
+    outcome, _ = smart_cut(
+        services, tenant, source, Target(out=out, jurisdictions=EVERYWHERE), cuts=cuts
+    )
+    assert abs(float(probe(out)["format"]["duration"]) - 2.4) < 0.2
+    assert outcome.create.content.metadata["explicit_label"] == _wording(services)
+    _every_label_found(services, out, _wording(services))
+
+
+def test_a_work_that_does_not_draw_the_label_is_labelled_by_the_marker(
+    services: Services, tenant: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given: list[str | None] = []
+    encodes: list[str] = []
+    label_video = explicit_video.label_video
+
+    def counted(data: bytes, container: str, wording: str) -> bytes:
+        encodes.append(wording)
+        return label_video(data, container, wording)
+
+    monkeypatch.setattr(explicit_video, "label_video", counted)
+
+    def work(path: Path, progress: Progress, label: str | None) -> Worked:
+        given.append(label)
+        make_video(path, seconds=2.0, size="320x568")
+        return Worked({"made": "here"})  # drew nothing
+
+    out = folder / "plain.mp4"
+    outcome = export_video(
+        services, tenant, what="a test card", work=work, out=out, jurisdictions=EVERYWHERE
+    )
+    wording = _wording(services)
+    assert given == [wording]  # the work was offered the wording
+    assert encodes == [wording]  # and the marker drew it, as before
+    assert outcome.work == {"made": "here"}
+    _every_label_found(services, out, wording)

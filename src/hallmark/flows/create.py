@@ -22,7 +22,7 @@ from hallmark.flows.common import (
     record_content,
     record_refusal,
 )
-from hallmark.mark.base import plan_labels
+from hallmark.mark.base import EXPLICIT, plan_labels
 from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
 from hallmark.store.media import digest_of
@@ -114,8 +114,16 @@ def run_create(
         error = blocked("the prompt", input_decision, stage="input")
         raise record_refusal(services, tenant_id, "create.blocked", payload, error)
 
+    wording = policy.label_text(language)
+    explicit = any(marker.scheme == EXPLICIT for marker in plan)
     output = engine.generate(
-        GenerationRequest(request.prompt, request.medium, language, dict(request.options))
+        GenerationRequest(
+            request.prompt,
+            request.medium,
+            language,
+            dict(request.options),
+            label_wording=wording if explicit else None,
+        )
     )
     output_decision = screen_content(
         components.screens, output, policy, minor=request.minor, language=language
@@ -136,7 +144,7 @@ def run_create(
         services,
         policy,
         language,
-        policy.label_text(language),
+        wording,
         content_id=content_id,
         created_at=created_at,
         system=f"{engine.name}-{engine.version}",

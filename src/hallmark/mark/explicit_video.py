@@ -24,6 +24,12 @@ are rotated so that they appear upright, bottom-right and centred as the video i
 Container metadata is copied, so a GB 45438 ``AIGC`` item survives; the GB 45438 and C2PA
 markers, which run after this one, write theirs afresh.
 
+A maker may draw the label itself, in its own encode, with ``label_overlays`` and
+``NOTICE_SECONDS`` (the studio's renderer composites both overlays at the end of its filter
+graph) and say so with ``metadata["explicit_label"]`` set to the wording. The marker then checks
+the container and returns the content as it is: no second encode. Content whose
+``explicit_label`` is absent or another wording is labelled as above.
+
 Refused with a UserError: empty, truncated or undecodable files, files without a video stream
 (audio-only MP4), bytes that are not the declared type, clips longer than ``MAX_SECONDS`` or
 larger than 4K (``MAX_LONG_SIDE`` x ``MAX_SHORT_SIDE``), frames too small for a legal label.
@@ -241,6 +247,15 @@ def opening_notice(wording: str, info: VideoInfo) -> Overlay:
     return _as_stored(canvas, info.rotation)
 
 
+def label_overlays(wording: str, info: VideoInfo) -> tuple[Overlay, Overlay]:
+    """The corner label and the opening notice for frames described by ``info``; a blank
+    wording is refused."""
+    if not wording.strip():
+        raise UserError("the explicit label has no wording")
+    corner, _ = corner_label(wording, info)
+    return corner, opening_notice(wording, info)
+
+
 # --- labelling -------------------------------------------------------------------------------
 
 
@@ -290,8 +305,7 @@ def label_video(data: bytes, container: str, wording: str) -> bytes:
         source, target = root / f"in.{container}", root / f"out.{container}"
         source.write_bytes(data)
         info = probe(source)
-        corner, _ = corner_label(wording, info)
-        notice = opening_notice(wording, info)
+        corner, notice = label_overlays(wording, info)
         corner.image.save(root / CORNER_PNG)
         notice.image.save(root / NOTICE_PNG)
         args = encode_args(corner, notice, container)
@@ -308,6 +322,8 @@ class ExplicitVideoLabel(Marker):
 
     def mark(self, content: Content, context: LabelContext) -> Content:
         container = container_for(content)
+        if content.metadata.get("explicit_label") == context.wording:
+            return content  # its maker drew this label with ``label_overlays``
         labelled = label_video(content.data, container, context.wording)
         return content.with_data(labelled, explicit_label=context.wording)
 

@@ -1,7 +1,9 @@
 """What each studio command does, once for the CLI, the jobs and the web page.
 
 Every action that makes a video ends in ``export.export_video``: the create flow screens the
-words first, runs the work, screens the video, labels it and logs it. The captions action
+words first, runs the work, screens the video, labels it and logs it; the works that render
+(render, script-to-video, smart cut) draw the explicit label in the render itself, a reframe
+leaves it to the marker. The captions action
 makes a text sidecar: its words are screened through the screen flow (one ledger entry) and a
 blocked transcript is refused.
 """
@@ -9,7 +11,7 @@ blocked transcript is refused.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from hallmark.flows.screen import ScreenRequest, run_screen
 from hallmark.services import Services
 from hallmark.speech.base import TextToSpeech
 from hallmark.studio.captions import Cue, caption_track, captions_for, to_srt, to_vtt
-from hallmark.studio.export import ExportOutcome, Progress, export_video
+from hallmark.studio.export import ExportOutcome, Progress, Work, Worked, export_video
 from hallmark.studio.library import MediaItem, library_for
 from hallmark.studio.media import MediaResolver, probe, resolve_project
 from hallmark.studio.presets import Preset, preset_for
@@ -50,12 +52,18 @@ class Target:
 
 def _render_work(
     project: Project, resolver: MediaResolver, target: Target, preset: Preset | None
-) -> Callable[[Path, Progress], dict[str, Any]]:
-    def work(path: Path, progress: Progress) -> dict[str, Any]:
+) -> Work:
+    def work(path: Path, progress: Progress, label: str | None) -> Worked:
         result = render_project(
-            project, path, resolver, preset=preset, preview=target.preview, progress=progress
+            project,
+            path,
+            resolver,
+            preset=preset,
+            preview=target.preview,
+            progress=progress,
+            label=label,
         )
-        return _rendered(result)
+        return Worked(_rendered(result), labeled=label is not None)
 
     return work
 
@@ -140,7 +148,7 @@ def script_to_video(
     width, height = (preset.width, preset.height) if preset else (1080, 1920)
     chat = scene_engine(services)
 
-    def work(path: Path, progress: Progress) -> dict[str, Any]:
+    def work(path: Path, progress: Progress, label: str | None) -> Worked:
         with tempfile.TemporaryDirectory(prefix="hallmark-script-") as folder:
             project = build_script_project(
                 script,
@@ -163,11 +171,12 @@ def script_to_video(
                 preset=preset,
                 preview=target.preview,
                 progress=lambda share, what: progress(0.3 + share * 0.7, what),
+                label=label,
             )
             scenes = sum(
                 1 for track in project.tracks if track.role == "voice" for _ in track.clips
             )
-            return {**_rendered(result), "scenes": scenes}
+            return Worked({**_rendered(result), "scenes": scenes}, labeled=label is not None)
 
     return export_video(
         services,
@@ -203,11 +212,17 @@ def smart_cut(
     project = resolve_project(project, resolver)
     preset = target.chosen_preset()
 
-    def work(path: Path, progress: Progress) -> dict[str, Any]:
+    def work(path: Path, progress: Progress, label: str | None) -> Worked:
         result = render_project(
-            project, path, resolver, preset=preset, preview=target.preview, progress=progress
+            project,
+            path,
+            resolver,
+            preset=preset,
+            preview=target.preview,
+            progress=progress,
+            label=label,
         )
-        return {**_rendered(result), "cuts": chosen.to_dict()}
+        return Worked({**_rendered(result), "cuts": chosen.to_dict()}, labeled=label is not None)
 
     outcome = export_video(
         services,
@@ -249,11 +264,12 @@ def reframe_video(
     if target.preview:
         width, height = width // 3 // 2 * 2, height // 3 // 2 * 2
 
-    def work(path: Path, progress: Progress) -> dict[str, Any]:
+    def work(path: Path, progress: Progress, label: str | None) -> Worked:
+        # The reframe's own encode does not draw the label: the explicit marker does.
         result = reframe(
             source, path, width=width, height=height, progress=lambda f: progress(f, "reframing")
         )
-        return {
+        report = {
             "width": width,
             "height": height,
             "duration": info.duration,
@@ -261,6 +277,7 @@ def reframe_video(
             "frames_with_face": result.found,
             "frames_sampled": result.sampled,
         }
+        return Worked(report, labeled=False)
 
     return export_video(
         services,

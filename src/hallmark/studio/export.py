@@ -7,6 +7,12 @@ MP4 is screened (frames and audio track), the policy's labels are written (the e
 label, GB 45438 metadata, C2PA, the watermark), and one ``create`` ledger entry records it all.
 Only then is the labeled file written to the caller's path, atomically.
 
+The work is given the wording of the explicit label the policy will put on the video (None
+when it puts none). A work that draws it in its own encode (a render: ``render_project``'s
+``label``) says so in its ``Worked``, the content carries ``explicit_label``, and the explicit
+video marker leaves the pixels alone: one full encode fewer. A work that does not (a reframe)
+leaves the label to the marker, as before.
+
 Progress: the work reports 0..1 of its own; it is shown as the first ``WORK_SHARE`` of the
 whole, and screening plus labeling as the rest.
 """
@@ -28,8 +34,20 @@ from hallmark.flows.create import CreateOutcome, CreateRequest, run_create
 from hallmark.services import Services
 
 Progress = Callable[[float, str], None]
-Work = Callable[[Path, Progress], dict[str, Any]]
-"""work(output path, progress) writes the unlabeled MP4 and returns what it wants recorded."""
+
+
+@dataclass(slots=True, frozen=True)
+class Worked:
+    """What a work did: its report (render size, frames, cut list, ...) and whether it drew
+    the explicit label it was given."""
+
+    report: dict[str, Any]
+    labeled: bool = False
+
+
+Work = Callable[[Path, Progress, str | None], Worked]
+"""work(output path, progress, label wording or None) writes the MP4 (with the explicit label
+drawn, if it can and a wording is given) and says what it did."""
 
 ENGINE_NAME = "studio"
 WORK_SHARE = 0.75
@@ -64,17 +82,20 @@ class _StudioWork(Engine):
         self.report: dict[str, Any] = {}
 
     def generate(self, request: GenerationRequest) -> Content:
+        label = request.label_wording
         with tempfile.TemporaryDirectory(prefix="hallmark-studio-") as folder:
             rendered = Path(folder) / "render.mp4"
-            self.report = self._work(
-                rendered, lambda share, what: self._progress(share * WORK_SHARE, what)
+            worked = self._work(
+                rendered, lambda share, what: self._progress(share * WORK_SHARE, what), label
             )
+            self.report = worked.report
             try:
                 data = rendered.read_bytes()
             except FileNotFoundError:
                 raise UserError("the studio work produced no video") from None
         self._progress(WORK_SHARE, "screening and labeling")
-        return Content("video", "video/mp4", data)
+        drawn = {"explicit_label": label} if worked.labeled and label is not None else {}
+        return Content("video", "video/mp4", data, drawn)
 
 
 def export_video(

@@ -34,8 +34,13 @@ The graph:
 
 When the export preset's frame has another shape than the project's canvas, the canvas is
 composed at its largest size that fits and padded with the background (letterbox), so nothing
-of the edit is cut off. The graph goes to ffmpeg in a file (``-filter_complex_script``): a
-project with hundreds of captions would otherwise pass the limit on one argument's length.
+of the edit is cut off. Given the wording of the explicit AI label, the render draws it last,
+over everything (captions and titles included), in the output frame: the corner label and the
+opening notice of ``mark.explicit_video`` (its ``label_overlays`` pictures, its positions and
+its ``enable`` for the notice), so the marker need not encode the video a second time.
+
+The graph goes to ffmpeg in a file (``-filter_complex_script``): a project with hundreds of
+captions would otherwise pass the limit on one argument's length.
 
 Runs: ffmpeg is given an argument list (never a shell) and a timeout; it writes progress on
 stdout (``-progress pipe:1``), which becomes ``progress(fraction, "rendering")`` calls at most
@@ -61,6 +66,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from hallmark.errors import UserError
+from hallmark.mark.explicit_video import NOTICE_SECONDS, VideoInfo, label_overlays
 from hallmark.studio.ffmpeg import run_streaming
 from hallmark.studio.media import MediaInfo, MediaResolver, resolve_project
 from hallmark.studio.presets import Preset, even, preview_of
@@ -591,6 +597,24 @@ def _mix(builder: _Builder) -> str:
     return label
 
 
+# --- the explicit label ------------------------------------------------------------------------
+
+
+def _draw_label(builder: _Builder, wording: str, source: str, target: str) -> None:
+    """The corner label on every frame of ``source`` and the opening notice on its first
+    ``NOTICE_SECONDS``, as ``explicit_video.label_video`` draws them on a file of this size."""
+    preset = builder.output.preset
+    info = VideoInfo(preset.width, preset.height, builder.output.duration, 0)
+    corner, notice = label_overlays(wording, info)
+    first = builder.add_picture(lambda: corner.image)
+    second = builder.add_picture(lambda: notice.image)
+    builder.chains.append(
+        f"[{source}][{first}:v]overlay=x={corner.x}:y={corner.y}[cornered];"
+        f"[cornered][{second}:v]overlay=x={notice.x}:y={notice.y}"
+        f":enable='lt(t,{NOTICE_SECONDS})',format=yuv420p[{target}]"
+    )
+
+
 # --- putting it together -----------------------------------------------------------------------
 
 
@@ -606,9 +630,11 @@ def build_command(
     output: Output,
     folder: Path,
     target: Path,
+    label: str | None = None,
 ) -> Command:
     """The ffmpeg run that renders ``project`` (every ``out`` known) to ``target``, reading
-    ``media`` (each source's ``MediaInfo``) and the pictures and graph it puts in ``folder``.
+    ``media`` (each source's ``MediaInfo``) and the pictures and graph it puts in ``folder``;
+    with ``label``, the explicit AI label in that wording drawn over the finished frame.
     Pure: nothing is read or written until the pictures are drawn."""
     builder = _Builder(project, media, output, folder)
     cw, ch = output.canvas
@@ -644,18 +670,22 @@ def build_command(
             stream, (x, y) = placed
             end = clip_end(clip)
             assert end is not None
-            label = builder.label("v")
+            composed = builder.label("v")
             builder.chains.append(
                 f"[{base}][{stream}]overlay=x={x}:y={y}:eof_action=pass:"
-                f"{_enable(clip.start, end)}[{label}]"
+                f"{_enable(clip.start, end)}[{composed}]"
             )
-            base = label
+            base = composed
     width, height = output.preset.width, output.preset.height
     finish = "format=yuv420p"
     if (cw, ch) != (width, height):
         ox, oy = output.offset
         finish = f"pad={width}:{height}:{ox}:{oy}:color={_hex(project.background[:7])},{finish}"
-    builder.chains.append(f"[{base}]{finish}[vout]")
+    if label is None:
+        builder.chains.append(f"[{base}]{finish}[vout]")
+    else:
+        builder.chains.append(f"[{base}]{finish}[framed]")
+        _draw_label(builder, label, "framed", "vout")
     sound = _mix(builder)
     graph = ";\n".join(builder.chains) + "\n"
     preset = output.preset
@@ -719,10 +749,13 @@ def render_project(
     preview: bool = False,
     progress: Progress | None = None,
     timeout: float | None = None,
+    label: str | None = None,
 ) -> RenderResult:
     """Render ``project`` to the MP4 ``out`` with ``preset`` (the project's canvas and rate
     when None; ``preview``: the low-resolution draft), calling ``progress(fraction, stage)``
-    as it goes. ``out`` appears only complete; on failure it is left as it was."""
+    as it goes; with ``label``, the explicit AI label in that wording drawn as
+    ``mark.explicit_video`` draws it. ``out`` appears only complete; on failure it is left as
+    it was."""
     began = time.monotonic()
     resolved = resolve_project(project, resolver)
     duration = project_duration(resolved)
@@ -746,7 +779,7 @@ def render_project(
     try:
         with tempfile.TemporaryDirectory(prefix="hallmark-render-") as work:
             folder = Path(work)
-            command = build_command(resolved, media, output, folder, target)
+            command = build_command(resolved, media, output, folder, target, label)
             for picture in command.pictures:
                 picture.draw().save(folder / picture.name, compress_level=1)
             (folder / GRAPH_FILE).write_text(command.graph, encoding="utf-8")
