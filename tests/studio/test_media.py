@@ -92,6 +92,19 @@ def test_what_a_source_is_is_probed_once(media: Path) -> None:
     assert resolver.info("clip.mp4") is resolver.info("clip.mp4")
 
 
+def test_a_file_is_probed_again_once_it_changes(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "take.mp4", seconds=1.0, size="320x240")
+    first = probe(path)
+    assert probe(path) is first  # unchanged: remembered
+    make_video(tmp_path / "other.mp4", seconds=2.0, size="160x120").replace(path)
+    second = probe(path)
+    assert (second.width, second.height) == (160, 120)
+    assert second.duration == pytest.approx(2.0, abs=0.05)
+    path.write_bytes(b"")
+    with pytest.raises(MediaError, match="empty"):
+        probe(path)
+
+
 def test_resolving_fills_an_open_out_with_the_sources_length(media: Path) -> None:
     project = parse_project(_project({"kind": "video", "source": "clip.mp4", "in": 0.5}))
     resolved = resolve_project(project, MediaResolver(media))

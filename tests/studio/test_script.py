@@ -297,7 +297,7 @@ def test_missing_media_bad_music_and_a_bad_canvas_are_refused(
             **options,  # type: ignore[arg-type]
         )
 
-    with pytest.raises(UserError, match="no such media file"):
+    with pytest.raises(UserError, match="media file not found"):
         build(media=[tmp_path / "missing.png"])
     with pytest.raises(UserError, match=r"mute\.mp4 has no audio"):
         build(music=make_video(tmp_path / "mute.mp4", seconds=1.0, tone=None))

@@ -16,6 +16,7 @@ frame or two).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from hallmark.studio.timeline import (
 )
 
 PROBE_TIMEOUT_S = 30.0
+PROBED_FILES = 256  # probes remembered, by path, size and modification time
 SLACK_S = 0.05  # how far an out point may pass the source's end before it is an error
 MEDIA_PREFIX = "media:"
 # ffprobe's demuxers for single pictures: image2 (by file name) and the *_pipe probes.
@@ -114,11 +116,20 @@ def _ffprobe(path: Path) -> dict[str, Any]:
 
 def probe(path: Path) -> MediaInfo:
     """What ``path`` holds, or a ``MediaError`` naming it when it is missing, unreadable,
-    undecodable or holds neither pictures nor sound."""
+    undecodable or holds neither pictures nor sound.
+
+    A file is probed once while it stays the same (its size and modification time): an
+    export looks at each of its media several times (checking, planning, rendering)."""
     if not path.is_file():
         raise MediaError(f"media file not found: {path}")
-    if path.stat().st_size == 0:
+    stat = path.stat()
+    if stat.st_size == 0:
         raise MediaError(f"{path.name}: the file is empty")
+    return _probed(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=PROBED_FILES)
+def _probed(path: Path, size: int, mtime_ns: int) -> MediaInfo:
     found = _ffprobe(path)
     streams = found.get("streams", [])
     video = [s for s in streams if s.get("codec_type") == "video" and s.get("width")]

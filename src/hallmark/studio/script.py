@@ -36,7 +36,7 @@ from hallmark.studio.captions import (
     join_words,
     split_tokens,
 )
-from hallmark.studio.ffmpeg import run_tool
+from hallmark.studio.media import probe
 from hallmark.studio.timeline import (
     CardClip,
     ImageClip,
@@ -65,7 +65,6 @@ CAPTION_Y = 0.78
 MUSIC_VOLUME = 0.5
 BED_VOLUME = 0.8  # the generated bed is already quiet (-18 dBFS)
 DUCK = 0.3
-STILL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 PALETTE = (
     ("#1E3C72", "#2A5298"),
     ("#42275A", "#734B6D"),
@@ -216,41 +215,16 @@ class _Medium:
 
 
 def _medium(path: Path) -> _Medium:
-    if not path.is_file():
-        raise UserError(f"no such media file: {path}")
-    raw = run_tool(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_type",
-         "-of", "json", str(path)],
-        what=f"cannot read {path.name}",
-        timeout=60,
-    )  # fmt: skip
-    try:
-        info = json.loads(raw)
-    except ValueError:
-        raise UserError(f"cannot read {path.name}: ffprobe gave no answer") from None
-    kinds = {stream.get("codec_type") for stream in info.get("streams", ())}
-    if "video" not in kinds:
+    info = probe(path)
+    if not info.has_video:
         raise UserError(f"{path.name} has no picture to use as a background")
-    if path.suffix.lower() in STILL_SUFFIXES:
+    if info.is_image:
         return _Medium(path.resolve(), True, None)
-    try:
-        duration = float(info["format"]["duration"])
-    except (KeyError, TypeError, ValueError):
-        raise UserError(f"cannot tell how long {path.name} is") from None
-    return _Medium(path.resolve(), False, duration)
+    return _Medium(path.resolve(), False, info.duration)
 
 
 def _has_audio(path: Path) -> None:
-    if not path.is_file():
-        raise UserError(f"no such music file: {path}")
-    raw = run_tool(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "json",
-         str(path)],
-        what=f"cannot read {path.name}",
-        timeout=60,
-    )  # fmt: skip
-    streams = json.loads(raw or b"{}").get("streams", ())
-    if not any(stream.get("codec_type") == "audio" for stream in streams):
+    if not probe(path).has_audio:
         raise UserError(f"{path.name} has no audio to use as music")
 
 
