@@ -22,7 +22,6 @@ import numpy as np
 
 from hallmark.content import Content, Medium
 from hallmark.errors import UserError
-from hallmark.mark.base import Finding, Inspector
 from hallmark.mark.explicit_audio import (
     KINDS,
     Decoded,
@@ -34,9 +33,9 @@ from hallmark.mark.explicit_audio import (
 from hallmark.mark.gb45438.formats import base_type
 from hallmark.mark.watermark import audio
 from hallmark.mark.watermark.audio import Floats
-from hallmark.mark.watermark.inspector import SCHEME, Detection
+from hallmark.mark.watermark.inspector import Detection, KeyedInspector
 from hallmark.mark.watermark.marker import PayloadMarker
-from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
+from hallmark.mark.watermark.payload import Payload, WatermarkKey, decode, encode
 
 ALGORITHM = "hallmark-audio-ss-v1"
 SYNC_THRESHOLD = 9.0
@@ -153,18 +152,13 @@ class AudioWatermarkMarker(PayloadMarker):
         return marked.data, {"snr": marked.snr}
 
 
-class AudioWatermarkInspector(Inspector):
+class AudioWatermarkInspector(KeyedInspector):
     name: ClassVar[str] = "watermark.audio"
     media: ClassVar[frozenset[Medium]] = frozenset({"audio"})
 
-    def __init__(self, keys: KeyStore) -> None:
-        self.keys = keys
+    def reads(self, content: Content) -> bool:
+        return base_type(content.media_type) in KINDS
 
-    def inspect(self, content: Content) -> list[Finding]:
-        if base_type(content.media_type) not in KINDS:
-            return []
-        key = self.keys.for_reading()
-        if key is None:
-            return []
+    def detect(self, content: Content, key: WatermarkKey) -> dict[str, Any] | None:
         found = detect_audio(content, key)
-        return [] if found is None else [Finding(SCHEME, "trace", found.to_dict())]
+        return None if found is None else found.to_dict()

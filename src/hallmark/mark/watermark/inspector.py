@@ -12,6 +12,7 @@ no finding; decompression bombs are refused (``UserError``).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -89,18 +90,39 @@ def detect(data: bytes, media_type: str, key: WatermarkKey) -> Detection | None:
     return detect_luma(luma, key)
 
 
-class WatermarkInspector(Inspector):
-    name: ClassVar[str] = SCHEME
-    media: ClassVar[frozenset[Medium]] = frozenset({"image"})
+class KeyedInspector(Inspector):
+    """What every watermark inspector does around its own detection: it reads with the key
+    store's reading key (without one nothing was ever watermarked here, so there is nothing to
+    find) and gives one ``trace`` finding for a mark it finds."""
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
 
+    def reads(self, content: Content) -> bool:
+        """Whether the content is of a kind this inspector reads at all."""
+        return True
+
+    @abstractmethod
+    def detect(self, content: Content, key: WatermarkKey) -> dict[str, Any] | None:
+        """The finding's detail of the mark in the content, or None."""
+
     def inspect(self, content: Content) -> list[Finding]:
-        if raster.format_of(content.media_type) is None:
+        if not self.reads(content):
             return []
         key = self.keys.for_reading()
-        if key is None:  # no key yet: nothing was ever watermarked here
+        if key is None:
             return []
+        detail = self.detect(content, key)
+        return [] if detail is None else [Finding(SCHEME, "trace", detail)]
+
+
+class WatermarkInspector(KeyedInspector):
+    name: ClassVar[str] = SCHEME
+    media: ClassVar[frozenset[Medium]] = frozenset({"image"})
+
+    def reads(self, content: Content) -> bool:
+        return raster.format_of(content.media_type) is not None
+
+    def detect(self, content: Content, key: WatermarkKey) -> dict[str, Any] | None:
         found = detect(content.data, content.media_type, key)
-        return [] if found is None else [Finding(SCHEME, "trace", found.to_dict())]
+        return None if found is None else found.to_dict()

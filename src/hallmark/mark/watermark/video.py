@@ -51,7 +51,7 @@ import numpy as np
 
 from hallmark.content import Content, Medium
 from hallmark.errors import HallmarkError, UserError
-from hallmark.mark.base import Finding, Inspector, LabelContext
+from hallmark.mark.base import LabelContext
 from hallmark.mark.explicit_video import (
     CRF,
     PIX_FMT,
@@ -66,9 +66,9 @@ from hallmark.mark.explicit_video import (
 from hallmark.mark.video_audio import AudioTrack, audio_track, decode_track
 from hallmark.mark.watermark import image
 from hallmark.mark.watermark.audio_marker import detect_mono, mark_samples, unfit
-from hallmark.mark.watermark.inspector import SCHEME, SYNC_THRESHOLD, Detection
+from hallmark.mark.watermark.inspector import SYNC_THRESHOLD, Detection, KeyedInspector
 from hallmark.mark.watermark.marker import PayloadMarker
-from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
+from hallmark.mark.watermark.payload import Payload, WatermarkKey, decode, encode
 
 ALGORITHM = "hallmark-tiles-video-v1"
 SAMPLES = 5  # frames the inspector reads
@@ -417,42 +417,27 @@ class VideoWatermarkMarker(PayloadMarker):
         return marked.data, extra
 
 
-class VideoWatermarkInspector(Inspector):
+class VideoWatermarkInspector(KeyedInspector):
     """The mark in the frames (the audio track is read by ``VideoAudioWatermarkInspector``)."""
 
     name: ClassVar[str] = "watermark.video"
     media: ClassVar[frozenset[Medium]] = frozenset({"video"})
     costly: ClassVar[bool] = True  # decodes and searches several frames: about a second
 
-    def __init__(self, keys: KeyStore) -> None:
-        self.keys = keys
-
-    def inspect(self, content: Content) -> list[Finding]:
-        key = self.keys.for_reading()
-        if key is None:
-            return []
+    def detect(self, content: Content, key: WatermarkKey) -> dict[str, Any] | None:
         found = detect_video(content.data, key)
         if found is None:
-            return []
-        detail = found.to_dict() | {"algorithm": ALGORITHM, "track": "video"}
-        return [Finding(SCHEME, "trace", detail)]
+            return None
+        return found.to_dict() | {"algorithm": ALGORITHM, "track": "video"}
 
 
-class VideoAudioWatermarkInspector(Inspector):
+class VideoAudioWatermarkInspector(KeyedInspector):
     """The audio watermark in a video's first audio stream: found when the picture was replaced
     or lost its mark, and cheap enough for a quick inspection."""
 
     name: ClassVar[str] = "watermark.video-audio"
     media: ClassVar[frozenset[Medium]] = frozenset({"video"})
 
-    def __init__(self, keys: KeyStore) -> None:
-        self.keys = keys
-
-    def inspect(self, content: Content) -> list[Finding]:
-        key = self.keys.for_reading()
-        if key is None:
-            return []
+    def detect(self, content: Content, key: WatermarkKey) -> dict[str, Any] | None:
         found = detect_video_audio(content.data, key)
-        if found is None:
-            return []
-        return [Finding(SCHEME, "trace", found.to_dict() | {"track": "audio"})]
+        return None if found is None else found.to_dict() | {"track": "audio"}
