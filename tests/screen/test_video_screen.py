@@ -94,7 +94,7 @@ def test_sound_and_frames_are_screened_on_the_video_timeline(
         assert said_at < hit.evidence.start_s < hit.evidence.end_s < said_at + 2.5
     frames = [hit for hit in hits if hit.screen == "frames/frame-spy"]
     boxes = [hit.evidence for hit in frames if isinstance(hit.evidence, FrameBox)]
-    assert [(b.x, b.y, b.width, b.height) for b in boxes] == [(10, 20, 40, 30)] * len(frames)
+    assert [b.box for b in boxes] == [ImageBox(10, 20, 40, 30)] * len(frames)
     times = [box.time_s for box in boxes]
     assert times[0] == 0.0 and len(times) == len(spy.seen) == 2
     assert times[1] == pytest.approx(CUT_S, abs=0.15)
@@ -108,7 +108,7 @@ def test_a_frame_hit_keeps_its_box_in_the_videos_pixels_and_gets_the_frames_time
 
     moved = on_frame(boxed, frame, (1280, 720))
     assert moved.screen == "frames/nsfw"
-    assert moved.evidence == FrameBox(2.5, 200, 100, 2360, 1340)
+    assert moved.evidence == FrameBox(2.5, ImageBox(200, 100, 2360, 1340))
     assert on_frame(whole, frame, (1280, 720)).evidence == TimeSpan(2.5, 2.5)
     assert moved.to_dict()["evidence"] == {
         "kind": "frame", "time_s": 2.5, "x": 200, "y": 100, "width": 2360, "height": 1340

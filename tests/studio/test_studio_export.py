@@ -17,7 +17,7 @@ from hallmark.policy import resolve_policy
 from hallmark.services import Services
 from hallmark.store.models import LedgerEntry
 from hallmark.studio.actions import Target, render, smart_cut
-from hallmark.studio.export import Progress, Worked, export_video
+from hallmark.studio.export import ExportOutcome, Progress, Worked, export_video
 from hallmark.studio.media import MediaResolver
 from hallmark.studio.smartcut import CutList
 from hallmark.studio.timeline import parse_project
@@ -62,16 +62,23 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _render(
+    services: Services,
+    tenant: str,
+    folder: Path,
+    target: Target,
+    caption: str = "Hello from the studio",
+) -> ExportOutcome:
+    """The export of the test project (the clip in ``folder`` with a caption) to ``target``."""
+    return render(services, tenant, parse_project(_project(caption)), MediaResolver(folder), target)
+
+
 def test_a_rendered_project_leaves_labeled_and_logged(
     services: Services, tenant: str, folder: Path
 ) -> None:
     out = folder / "out.mp4"
-    outcome = render(
-        services,
-        tenant,
-        parse_project(_project()),
-        MediaResolver(folder),
-        Target(out=out, jurisdictions=("cn", "eu", "us-ca")),
+    outcome = _render(
+        services, tenant, folder, Target(out=out, jurisdictions=("cn", "eu", "us-ca"))
     )
     info = probe(out)
     assert stream(info, "video")["width"] == 320
@@ -93,13 +100,7 @@ def test_blocked_words_stop_the_export_before_any_render(
 ) -> None:
     out = folder / "out.mp4"
     with pytest.raises(ContentBlocked):
-        render(
-            services,
-            tenant,
-            parse_project(_project(BLOCKED)),
-            MediaResolver(folder),
-            Target(out=out),
-        )
+        _render(services, tenant, folder, Target(out=out), caption=BLOCKED)
     assert not out.exists()
     assert _entries(services)[-1].kind == "create.blocked"
 
@@ -110,13 +111,7 @@ def test_missing_media_is_a_clear_error_and_nothing_is_written(
     (folder / "clip.mp4").unlink()
     out = folder / "out.mp4"
     with pytest.raises(UserError, match=r"clip\.mp4"):
-        render(
-            services,
-            tenant,
-            parse_project(_project()),
-            MediaResolver(folder),
-            Target(out=out),
-        )
+        _render(services, tenant, folder, Target(out=out))
     assert not out.exists()
 
 
@@ -151,13 +146,7 @@ def test_a_render_export_is_labelled_by_the_render_without_a_second_encode(
 ) -> None:
     _no_second_encode(monkeypatch)
     out = folder / "out.mp4"
-    outcome = render(
-        services,
-        tenant,
-        parse_project(_project()),
-        MediaResolver(folder),
-        Target(out=out, jurisdictions=EVERYWHERE),
-    )
+    outcome = _render(services, tenant, folder, Target(out=out, jurisdictions=EVERYWHERE))
     assert {"explicit", "watermark", "gb45438", "c2pa"} <= set(outcome.create.labels)
     assert outcome.create.content.metadata["explicit_label"] == _wording(services)
     assert "labeled" not in outcome.work and "explicit_label" not in outcome.work
@@ -169,11 +158,10 @@ def test_an_exported_preview_still_carries_the_label(
 ) -> None:
     _no_second_encode(monkeypatch)
     out = folder / "preview.mp4"
-    outcome = render(
+    outcome = _render(
         services,
         tenant,
-        parse_project(_project()),
-        MediaResolver(folder),
+        folder,
         Target(out=out, preset="tiktok", preview=True, jurisdictions=EVERYWHERE),
     )
     assert (outcome.work["width"], outcome.work["height"]) == (360, 640)  # the draft's size

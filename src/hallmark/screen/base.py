@@ -71,20 +71,10 @@ class FrameBox:
     the box in the video's own pixels."""
 
     time_s: float
-    x: int
-    y: int
-    width: int
-    height: int
+    box: ImageBox
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "frame",
-            "time_s": self.time_s,
-            "x": self.x,
-            "y": self.y,
-            "width": self.width,
-            "height": self.height,
-        }
+        return {**self.box.to_dict(), "kind": "frame", "time_s": self.time_s}
 
 
 Evidence = TextSpan | ImageBox | TimeSpan | FrameBox

@@ -97,7 +97,7 @@ def on_frame(hit: Hit, frame: SampledFrame, screened: tuple[int, int]) -> Hit:
         x, y = round(box.x * sx), round(box.y * sy)
         right = min(frame.width, round((box.x + box.width) * sx))
         bottom = min(frame.height, round((box.y + box.height) * sy))
-        evidence = FrameBox(at, x, y, right - x, bottom - y)
+        evidence = FrameBox(at, ImageBox(x, y, right - x, bottom - y))
     return replace(hit, screen=f"frames/{hit.screen}", evidence=evidence)
 
 

@@ -51,8 +51,15 @@ class Target:
 
 
 def _render_work(
-    project: Project, resolver: MediaResolver, target: Target, preset: Preset | None
+    project: Project,
+    resolver: MediaResolver,
+    target: Target,
+    preset: Preset | None,
+    report: dict[str, Any] | None = None,
 ) -> Work:
+    """The work of rendering ``project``, which draws the label it is given; ``report`` adds
+    to what the render reports."""
+
     def work(path: Path, progress: Progress, label: str | None) -> Worked:
         result = render_project(
             project,
@@ -63,7 +70,7 @@ def _render_work(
             progress=progress,
             label=label,
         )
-        return Worked(_rendered(result), labeled=label is not None)
+        return Worked({**_rendered(result), **(report or {})}, labeled=label is not None)
 
     return work
 
@@ -210,20 +217,9 @@ def smart_cut(
     project = replace(project, tracks=tuple(_with_source(t, str(source)) for t in project.tracks))
     resolver = MediaResolver(source.parent)
     project = resolve_project(project, resolver)
-    preset = target.chosen_preset()
-
-    def work(path: Path, progress: Progress, label: str | None) -> Worked:
-        result = render_project(
-            project,
-            path,
-            resolver,
-            preset=preset,
-            preview=target.preview,
-            progress=progress,
-            label=label,
-        )
-        return Worked({**_rendered(result), "cuts": chosen.to_dict()}, labeled=label is not None)
-
+    work = _render_work(
+        project, resolver, target, target.chosen_preset(), {"cuts": chosen.to_dict()}
+    )
     outcome = export_video(
         services,
         tenant_id,
