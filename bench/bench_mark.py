@@ -21,6 +21,10 @@ adds OCR of visible labels, which no metadata reader does.
 by ffmpeg's overlay filter while it re-encodes) on a 10 s 1280x720 30 fps H.264 clip, against
 the ffmpeg CLI re-encoding the same file with the same settings and no overlay. The issue's
 goal: at most 1.2x.
+
+``mark.video.pixels``: both labels that change a video's pixels, as a cn plan runs them
+(``apply_labels``: the explicit label, then the watermark, which draws the label while it
+decodes the frames it marks), on the same clip against the same re-encode.
 """
 
 from __future__ import annotations
@@ -159,6 +163,9 @@ class VideoState:
     folder: tempfile.TemporaryDirectory[str]
     source: Path
     marker: Marker
+    pixels: tuple[
+        Marker, ...
+    ] = ()  # the explicit label and the watermark, as the cn plan runs them
 
 
 def setup_video(units: int) -> VideoState:
@@ -175,12 +182,21 @@ def setup_video(units: int) -> VideoState:
         check=True, capture_output=True,
     )  # fmt: skip
     components = load_components(Settings(home=root / "home", worker_threads=0))
-    return VideoState(folder, source, components.markers.get("explicit.video"))
+    explicit = components.markers.get("explicit.video")
+    return VideoState(
+        folder, source, explicit, (explicit, components.markers.get("watermark.video"))
+    )
 
 
 def label_video_files(state: VideoState) -> None:
     content = Content("video", "video/mp4", state.source.read_bytes())
     labelled = state.marker.mark(content, context(0))
+    state.source.with_name("labelled.mp4").write_bytes(labelled.data)
+
+
+def label_video_pixels(state: VideoState) -> None:
+    content = Content("video", "video/mp4", state.source.read_bytes())
+    labelled, _ = apply_labels(content, state.pixels, context(0))
     state.source.with_name("labelled.mp4").write_bytes(labelled.data)
 
 
@@ -263,6 +279,20 @@ CASES: list[Case[Any]] = [
         "overlay (the issue's goal: at most 1.2x).",
         setup=setup_video,
         ours=label_video_files,
+        baseline=reencode_video,
+        teardown=lambda state: state.folder.cleanup(),
+        units=1,
+        quick_units=1,
+        unit="clip",
+    ),
+    Case(
+        name="mark.video.pixels",
+        measures="the labels that change a video's pixels, as the cn policy's plan runs them "
+        "(``apply_labels``): the explicit label, then the watermark, whose decoding pass draws "
+        "the label, on the same 10 s 1280x720 clip.",
+        baseline_is="the same plain ffmpeg re-encode as mark.explicit.video.",
+        setup=setup_video,
+        ours=label_video_pixels,
         baseline=reencode_video,
         teardown=lambda state: state.folder.cleanup(),
         units=1,

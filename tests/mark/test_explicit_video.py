@@ -10,6 +10,7 @@ import io
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,17 @@ from PIL import Image, ImageChops, ImageStat
 from test_c2pa_support import label_context
 
 from hallmark.content import Content
-from hallmark.errors import UserError
+from hallmark.errors import HallmarkError, UserError
 from hallmark.mark import explicit_video
-from hallmark.mark.base import plan_labels
+from hallmark.mark.base import (
+    EXPLICIT,
+    PENDING_EXPLICIT,
+    WATERMARK,
+    LabelContext,
+    Marker,
+    apply_labels,
+    plan_labels,
+)
 from hallmark.mark.explicit_video import (
     ExplicitVideoLabel,
     VideoInfo,
@@ -28,6 +37,9 @@ from hallmark.mark.explicit_video import (
     opening_notice,
 )
 from hallmark.mark.inspect_image_text import ImageTextInspector, shared_reader
+from hallmark.mark.watermark import video as watermark_video
+from hallmark.mark.watermark.payload import KeyStore
+from hallmark.mark.watermark.video import VideoWatermarkInspector, VideoWatermarkMarker
 from hallmark.policy import resolve_policy
 from hallmark.registry import load_components
 from hallmark.settings import Settings
@@ -266,3 +278,59 @@ def test_registered_as_the_explicit_marker_for_video(tmp_path: Path) -> None:
         resolve_policy("cn"), "video", components.markers, waived=frozenset({"watermark"})
     )
     assert isinstance(plan[0], ExplicitVideoLabel)
+
+
+# --- the label drawn in the watermark's pass ----------------------------------------------------
+
+
+def test_with_a_watermark_to_come_the_label_is_left_to_its_pass(clips: tuple[Path, Path]) -> None:
+    source = Content("video", "video/mp4", clips[0].read_bytes())
+    left = ExplicitVideoLabel().mark(source, replace(label_context(), later=frozenset({WATERMARK})))
+    assert left.data == source.data  # not encoded here
+    assert left.metadata[PENDING_EXPLICIT] == WORDING
+
+
+def test_the_watermarks_pass_draws_the_label_and_the_video_is_encoded_once(
+    clips: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(data: bytes, container: str, wording: str) -> bytes:
+        raise AssertionError("the label was drawn in an encode of its own")
+
+    monkeypatch.setattr(explicit_video, "label_video", refuse)
+    monkeypatch.setattr(watermark_video, "label_video", refuse)
+    keys = KeyStore(tmp_path / "keys")
+    plan = [ExplicitVideoLabel(), VideoWatermarkMarker(keys)]
+    source = Content("video", "video/mp4", clips[0].read_bytes())
+    out, schemes = apply_labels(source, plan, label_context())
+
+    assert schemes == (EXPLICIT, WATERMARK)
+    assert out.metadata["explicit_label"] == WORDING and PENDING_EXPLICIT not in out.metadata
+    marked = tmp_path / "marked.mp4"
+    marked.write_bytes(out.data)
+    # the same pixels as the marker's own drawing, the watermark aside
+    box = (0, 0, WIDTH, HEIGHT)
+    assert difference(frame(marked, 0.5), frame(clips[1], 0.5), box) < 3
+    assert difference(frame(marked, 2.5), frame(clips[1], 2.5), box) < 3
+    png = io.BytesIO()
+    frame(marked, 2.5).save(png, format="PNG")
+    texts = ImageTextInspector(shared_reader()).inspect(
+        Content("image", "image/png", png.getvalue())
+    )
+    assert any(WORDING.lower() in str(f.detail["text"]).lower() for f in texts)
+    findings = VideoWatermarkInspector(keys).inspect(out)
+    assert findings and findings[0].detail["payload"] == out.metadata["watermark"]["payload"]
+
+
+def test_a_label_left_to_a_marker_that_does_not_draw_it_refuses_the_content(
+    clips: tuple[Path, Path],
+) -> None:
+    class Forgetful(Marker):
+        scheme = WATERMARK
+        media = frozenset({"video"})
+
+        def mark(self, content: Content, context: LabelContext) -> Content:
+            return content
+
+    source = Content("video", "video/mp4", clips[0].read_bytes())
+    with pytest.raises(HallmarkError, match="did not draw it"):
+        apply_labels(source, [ExplicitVideoLabel(), Forgetful()], label_context())

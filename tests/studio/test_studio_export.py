@@ -13,6 +13,7 @@ from studio_media import make_video, probe, stream
 from hallmark.errors import ContentBlocked, UserError
 from hallmark.mark import explicit_video
 from hallmark.mark.report import inspect_bytes
+from hallmark.mark.watermark import video as watermark_video
 from hallmark.policy import resolve_policy
 from hallmark.services import Services
 from hallmark.store.models import LedgerEntry
@@ -123,12 +124,14 @@ def _wording(services: Services) -> str:
 
 
 def _no_second_encode(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The explicit marker's re-encode fails the test: the render must have drawn the label."""
+    """An encode for the label alone fails the test: the render, or the watermark's pass,
+    must have drawn it."""
 
     def refuse(data: bytes, container: str, wording: str) -> bytes:
-        raise AssertionError("the explicit marker re-encoded a video whose label was drawn")
+        raise AssertionError("the video was encoded once more just for its label")
 
     monkeypatch.setattr(explicit_video, "label_video", refuse)
+    monkeypatch.setattr(watermark_video, "label_video", refuse)
 
 
 def _every_label_found(services: Services, path: Path, wording: str) -> None:
@@ -183,18 +186,11 @@ def test_a_smart_cut_export_is_labelled_by_its_render(
     _every_label_found(services, out, _wording(services))
 
 
-def test_a_work_that_does_not_draw_the_label_is_labelled_by_the_marker(
+def test_a_work_that_does_not_draw_the_label_is_labelled_in_the_watermarks_pass(
     services: Services, tenant: str, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     given: list[str | None] = []
-    encodes: list[str] = []
-    label_video = explicit_video.label_video
-
-    def counted(data: bytes, container: str, wording: str) -> bytes:
-        encodes.append(wording)
-        return label_video(data, container, wording)
-
-    monkeypatch.setattr(explicit_video, "label_video", counted)
+    _no_second_encode(monkeypatch)
 
     def work(path: Path, progress: Progress, label: str | None) -> Worked:
         given.append(label)
@@ -206,7 +202,6 @@ def test_a_work_that_does_not_draw_the_label_is_labelled_by_the_marker(
         services, tenant, what="a test card", work=work, out=out, jurisdictions=EVERYWHERE
     )
     wording = _wording(services)
-    assert given == [wording]  # the work was offered the wording
-    assert encodes == [wording]  # and the marker drew it, as before
+    assert given == [wording]  # the work was offered the wording, and drew nothing
     assert outcome.work == {"made": "here"}
     _every_label_found(services, out, wording)

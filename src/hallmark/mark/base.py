@@ -7,20 +7,25 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
 from hallmark.content import Content, Medium
-from hallmark.errors import MissingMarker
+from hallmark.errors import HallmarkError, MissingMarker
 from hallmark.policy import Policy
 
 Classification = Literal["confirmed", "possible", "suspected", "none"]
 EXPLICIT = "explicit"
+WATERMARK = "watermark"
+
+PENDING_EXPLICIT = "explicit_label_pending"
+"""Content metadata: the wording of an explicit label a marker left for a later marker of the
+same plan to draw in its own re-encode (the video watermark draws the video label)."""
 
 # The order markers run in, whatever order a policy lists them: first what changes the pixels
 # or samples (the visible label, then the watermark over it), then metadata, and last the
 # C2PA signature, whose hash binding must cover everything written before it.
-SCHEME_ORDER: dict[str, int] = {EXPLICIT: 0, "watermark": 1, "gb45438": 2, "sb942": 3, "c2pa": 4}
+SCHEME_ORDER: dict[str, int] = {EXPLICIT: 0, WATERMARK: 1, "gb45438": 2, "sb942": 3, "c2pa": 4}
 
 
 @dataclass(slots=True, frozen=True)
@@ -44,6 +49,9 @@ class LabelContext:
     # what it distributes, with the classification it gave the content (Labeling Measures Art. 6).
     role: Literal["producer", "propagator"] = "producer"
     classification: Classification = "confirmed"
+    later: frozenset[str] = frozenset()
+    """The schemes the plan writes after the marker at hand (``apply_labels`` sets it), so that
+    a marker may leave its drawing to a later one that re-encodes anyway (``PENDING_EXPLICIT``)."""
 
 
 class Marker(ABC):
@@ -123,11 +131,21 @@ def plan_labels(
 def apply_labels(
     content: Content, plan: Iterable[Marker], context: LabelContext
 ) -> tuple[Content, tuple[str, ...]]:
-    """Run the planned markers in order; return the labelled content and the schemes written."""
+    """Run the planned markers in order; return the labelled content and the schemes written.
+
+    Each marker is told which schemes come after it. An explicit label left to a later marker
+    (``PENDING_EXPLICIT``) that no later marker drew is an error: nothing leaves unlabelled."""
+    markers = list(plan)
     schemes = []
-    for marker in plan:
-        content = marker.mark(content, context)
+    for index, marker in enumerate(markers):
+        later = frozenset(m.scheme for m in markers[index + 1 :])
+        content = marker.mark(content, replace(context, later=later))
         schemes.append(marker.scheme)
+    if content.metadata.get(PENDING_EXPLICIT):
+        raise HallmarkError(
+            f"the explicit label of this {content.medium} was left to a later marker that did "
+            "not draw it"
+        )
     return content, tuple(schemes)
 
 

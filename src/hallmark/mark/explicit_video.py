@@ -24,11 +24,19 @@ are rotated so that they appear upright, bottom-right and centred as the video i
 Container metadata is copied, so a GB 45438 ``AIGC`` item survives; the GB 45438 and C2PA
 markers, which run after this one, write theirs afresh.
 
-A maker may draw the label itself, in its own encode, with ``label_overlays`` and
-``NOTICE_SECONDS`` (the studio's renderer composites both overlays at the end of its filter
-graph) and say so with ``metadata["explicit_label"]`` set to the wording. The marker then checks
-the container and returns the content as it is: no second encode. Content whose
-``explicit_label`` is absent or another wording is labelled as above.
+The label costs no encode of its own where another encode happens anyway:
+
+- a maker may draw it in its own encode with ``label_overlays`` and ``NOTICE_SECONDS`` (the
+  studio's renderer composites both overlays at the end of its filter graph) and say so with
+  ``metadata["explicit_label"]`` set to the wording; the marker then checks the container and
+  returns the content as it is;
+- where the plan writes the watermark after this marker (``LabelContext.later``), the marker
+  leaves the wording in ``metadata[PENDING_EXPLICIT]`` and the video watermark draws both
+  overlays (``write_overlays``) while it decodes the frames it marks; ``apply_labels`` refuses
+  content whose label was left and not drawn.
+
+Content whose ``explicit_label`` is absent or another wording, with no watermark to come, is
+labelled as above.
 
 Refused with a UserError: empty, truncated or undecodable files, files without a video stream
 (audio-only MP4), bytes that are not the declared type, clips longer than ``MAX_SECONDS`` or
@@ -49,7 +57,7 @@ from PIL import Image, ImageDraw
 
 from hallmark.content import Content, Medium
 from hallmark.errors import HallmarkError, UserError
-from hallmark.mark.base import EXPLICIT, LabelContext, Marker
+from hallmark.mark.base import EXPLICIT, PENDING_EXPLICIT, WATERMARK, LabelContext, Marker
 from hallmark.mark.explicit_image import (
     LEGAL_SHARE,
     MIN_TEXT_PX,
@@ -277,17 +285,32 @@ def container_for(content: Content) -> str:
 CORNER_PNG, NOTICE_PNG = "corner.png", "notice.png"
 
 
-def encode_args(corner: Overlay, notice: Overlay, container: str) -> list[str]:
-    """The ffmpeg command line, run in the folder holding ``in.<container>`` and the overlays'
-    PNGs: both overlays in the video stream's own filter graph (with ``-noautorotate`` ffmpeg
-    then copies the display matrix; ``-filter_complex`` outputs lose it in ffmpeg 5), video
-    re-encoded, audio copied."""
-    graph = (
+def overlay_graph(corner: Overlay, notice: Overlay) -> str:
+    """The ``-filter:v`` graph that composites both overlays, read from ``CORNER_PNG`` and
+    ``NOTICE_PNG`` in the working folder, the notice for the first ``NOTICE_SECONDS``."""
+    return (
         f"movie={CORNER_PNG}[corner];movie={NOTICE_PNG}[notice];"
         f"[in][corner]overlay=x={corner.x}:y={corner.y}[labelled];"
         f"[labelled][notice]overlay=x={notice.x}:y={notice.y}"
         f":enable='lt(t,{NOTICE_SECONDS})'[out]"
     )
+
+
+def write_overlays(folder: Path, wording: str, info: VideoInfo) -> str:
+    """Both overlays for frames described by ``info``, saved in ``folder``; the filter graph
+    that draws them (run ffmpeg in ``folder``)."""
+    corner, notice = label_overlays(wording, info)
+    corner.image.save(folder / CORNER_PNG)
+    notice.image.save(folder / NOTICE_PNG)
+    return overlay_graph(corner, notice)
+
+
+def encode_args(corner: Overlay, notice: Overlay, container: str) -> list[str]:
+    """The ffmpeg command line, run in the folder holding ``in.<container>`` and the overlays'
+    PNGs: both overlays in the video stream's own filter graph (with ``-noautorotate`` ffmpeg
+    then copies the display matrix; ``-filter_complex`` outputs lose it in ffmpeg 5), video
+    re-encoded, audio copied."""
+    graph = overlay_graph(corner, notice)
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y"]
     args += ["-noautorotate", "-i", f"in.{container}", "-map", "0:v:0", "-map", "0:a?"]
     args += ["-filter:v", graph, "-c:v", VIDEO_CODEC, "-crf", CRF, "-preset", PRESET]
@@ -324,6 +347,8 @@ class ExplicitVideoLabel(Marker):
         container = container_for(content)
         if content.metadata.get("explicit_label") == context.wording:
             return content  # its maker drew this label with ``label_overlays``
+        if WATERMARK in context.later:  # the watermark re-encodes anyway: it draws the label
+            return content.with_data(content.data, **{PENDING_EXPLICIT: context.wording})
         labelled = label_video(content.data, container, context.wording)
         return content.with_data(labelled, explicit_label=context.wording)
 

@@ -20,11 +20,11 @@ import numpy as np
 
 from hallmark.content import Content, Medium
 from hallmark.errors import UserError
-from hallmark.mark.base import Finding, Inspector
+from hallmark.mark.base import WATERMARK, Finding, Inspector
 from hallmark.mark.watermark import image, raster
 from hallmark.mark.watermark.payload import KeyStore, Payload, WatermarkKey, decode, encode
 
-SCHEME = "watermark"
+SCHEME = WATERMARK
 SYNC_THRESHOLD = 8.0  # unwatermarked images stay under 6; attacked marks measured 13-25
 STRONG_SYNC = 12.0  # from here on, confidence 1.0
 NOTE = (

@@ -32,6 +32,13 @@ mix, with the audio watermark's reader; so a clip whose picture was replaced is 
 its sound. Each gives its own finding, with ``track`` "video" or "audio". A propagator keeps a
 mark of ours found in either track.
 
+**The explicit label in the same pass.** Where the explicit video marker left its label to this
+marker (``PENDING_EXPLICIT``: the watermark comes next in the plan and re-encodes anyway), the
+decoding ffmpeg draws ``explicit_video``'s two overlays (``write_overlays``) before the frames
+reach numpy, so the mark is added over the label, as when the label is drawn first, and the video
+is encoded once for both. A video whose mark of ours is kept as it is (a propagator) gets the
+label from ``explicit_video.label_video``.
+
 Refused with a UserError (marking): what ``explicit_video`` refuses, and frames whose short
 side is under the watermark's ``image.MIN_SIDE``. The inspectors give no finding for files they
 cannot decode.
@@ -43,7 +50,7 @@ import math
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -51,7 +58,7 @@ import numpy as np
 
 from hallmark.content import Content, Medium
 from hallmark.errors import HallmarkError, UserError
-from hallmark.mark.base import LabelContext
+from hallmark.mark.base import PENDING_EXPLICIT, LabelContext
 from hallmark.mark.explicit_video import (
     CRF,
     PIX_FMT,
@@ -60,8 +67,10 @@ from hallmark.mark.explicit_video import (
     VideoInfo,
     container_for,
     encode_timeout,
+    label_video,
     probe,
     run_tool,
+    write_overlays,
 )
 from hallmark.mark.video_audio import AudioTrack, audio_track, decode_track
 from hallmark.mark.watermark import image
@@ -238,10 +247,14 @@ def _pipe_through(
     rate: str,
     marker: FrameMarker,
     audio: MarkedTrack | None,
+    overlays: str | None = None,
 ) -> int:
-    """Decode, mark and re-encode; the number of frames written."""
+    """Decode (drawing the explicit label's ``overlays`` graph, if given), mark and re-encode;
+    the number of frames written."""
     source = f"in.{container}"
     decode_args = [*FFMPEG, "-noautorotate", "-i", source, "-map", "0:v:0"]
+    if overlays is not None:
+        decode_args += ["-filter:v", overlays]
     decode_args += ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", PIX_FMT, "-"]
     encode_args = encoder_args(container, info, rate, audio)
     deadline = time.monotonic() + encode_timeout(info.duration)
@@ -300,9 +313,12 @@ class MarkedVideo:
         return ["video"] if self.audio_snr is None else ["video", "audio"]
 
 
-def embed_video(data: bytes, container: str, payload: Payload, key: WatermarkKey) -> MarkedVideo:
+def embed_video(
+    data: bytes, container: str, payload: Payload, key: WatermarkKey, label: str | None = None
+) -> MarkedVideo:
     """The clip with ``payload`` watermarked into every frame and its first audio stream (where
-    it can carry the mark), in its own container."""
+    it can carry the mark), in its own container; with ``label``, the explicit video label
+    (``explicit_video``'s overlays) drawn under the mark in the same pass."""
     with tempfile.TemporaryDirectory(prefix="hallmark-wm-video-") as folder:
         root = Path(folder)
         source = root / f"in.{container}"
@@ -312,7 +328,8 @@ def embed_video(data: bytes, container: str, payload: Payload, key: WatermarkKey
         rate = frame_rate(source)
         audio = mark_track(root, source, payload, key)
         marked_track = audio if isinstance(audio, MarkedTrack) else None
-        frames = _pipe_through(root, container, info, rate, marker, marked_track)
+        overlays = None if label is None else write_overlays(root, label, info)
+        frames = _pipe_through(root, container, info, rate, marker, marked_track, overlays)
         target = root / f"out.{container}"
         if info.rotation and target.exists():
             # A piped encode has no display matrix to copy; a stream copy turns the tag into one.
@@ -397,8 +414,19 @@ class VideoWatermarkMarker(PayloadMarker):
     algorithm: ClassVar[str] = ALGORITHM
 
     def mark(self, content: Content, context: LabelContext) -> Content:
-        container_for(content)  # refuse what is not MP4/MOV before making any key
-        return super().mark(content, context)
+        """The watermark, and the explicit label where the explicit marker left it to this
+        pass (``PENDING_EXPLICIT``): drawn while the frames are decoded, so the video is
+        encoded once for both."""
+        container = container_for(content)  # refuse what is not MP4/MOV before making any key
+        pending = content.metadata.get(PENDING_EXPLICIT)
+        marked = super().mark(content, context)
+        if not pending:
+            return marked
+        data = marked.data
+        if marked.metadata.get("watermark", {}).get("existing"):  # kept as it was: not drawn
+            data = label_video(data, container, pending)
+        metadata = {k: v for k, v in marked.metadata.items() if k != PENDING_EXPLICIT}
+        return replace(marked, data=data, metadata={**metadata, "explicit_label": pending})
 
     def detect(self, content: Content, key: WatermarkKey) -> Detection | None:
         # A mark in either track is kept: marking the audio again would garble the first mark.
@@ -408,7 +436,8 @@ class VideoWatermarkMarker(PayloadMarker):
     def embed(
         self, content: Content, payload: Payload, key: WatermarkKey
     ) -> tuple[bytes, dict[str, Any]]:
-        marked = embed_video(content.data, container_for(content), payload, key)
+        label = content.metadata.get(PENDING_EXPLICIT) or None
+        marked = embed_video(content.data, container_for(content), payload, key, label)
         extra: dict[str, Any] = {"frames": marked.frames, "tracks": marked.tracks}
         if marked.audio_snr is not None:
             extra["audio_snr"] = marked.audio_snr
