@@ -9,12 +9,25 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hallmark.content import Content
 from hallmark.errors import UserError
-from hallmark.mark.watermark import KeyStore, Payload, WatermarkKey, detect_video, embed_video
-from hallmark.mark.watermark.video import VideoWatermarkInspector, VideoWatermarkMarker
+from hallmark.mark.watermark import (
+    KeyStore,
+    Payload,
+    WatermarkKey,
+    detect_video,
+    embed_video,
+    image,
+)
+from hallmark.mark.watermark.payload import encode
+from hallmark.mark.watermark.video import (
+    FrameMarker,
+    VideoWatermarkInspector,
+    VideoWatermarkMarker,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 
@@ -141,3 +154,24 @@ def _context():  # type: ignore[no-untyped-def]
     from test_c2pa_support import label_context
 
     return label_context()
+
+
+@pytest.mark.parametrize(("width", "height"), [(640, 360), (642, 362), (1080, 1920)])
+def test_a_frame_is_marked_as_the_image_watermark_marks_its_luma(width: int, height: int) -> None:
+    """The frame marker's shortcuts (the pattern kept in mask blocks, the strength from their
+    energies) change nothing: the pattern times the texture mask, scaled to the target PSNR."""
+    rng = np.random.default_rng(width)
+    luma = rng.integers(60, 200, (height, width), dtype=np.uint8)
+    chroma = rng.integers(0, 256, width * height // 2, dtype=np.uint8).tobytes()
+    marker = FrameMarker(width, height, PAYLOAD, KEY)
+
+    out = marker.mark(luma.tobytes() + chroma)
+
+    cells = image.layout(KEY.pattern_seed()).cells(encode(PAYLOAD.bits()))
+    values = luma.astype(np.float32)
+    delta = image.tiled(image.tile_pattern(cells), height, width) * image.texture_mask(values)
+    scale = marker.rms / float(np.sqrt(np.mean(delta * delta, dtype=np.float64)))
+    expected = np.clip(np.rint(values + delta * np.float32(scale)), 0, 255)
+    got = np.frombuffer(out, np.uint8, count=width * height).reshape(height, width)
+    assert out[width * height :] == chroma
+    assert np.abs(got - expected).max() <= 1 and np.mean(got != expected) < 1e-4
