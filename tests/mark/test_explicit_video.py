@@ -334,3 +334,26 @@ def test_a_label_left_to_a_marker_that_does_not_draw_it_refuses_the_content(
     source = Content("video", "video/mp4", clips[0].read_bytes())
     with pytest.raises(HallmarkError, match="did not draw it"):
         apply_labels(source, [ExplicitVideoLabel(), Forgetful()], label_context())
+
+
+def test_a_rotated_video_labelled_in_the_watermarks_pass_shows_the_label_upright(
+    tmp_path: Path,
+) -> None:
+    plain = make_clip(tmp_path)
+    rotated = tmp_path / "rotated.mp4"
+    ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rotated))
+    plan = [ExplicitVideoLabel(), VideoWatermarkMarker(KeyStore(tmp_path / "keys"))]
+    out, _ = apply_labels(
+        Content("video", "video/mp4", rotated.read_bytes()), plan, label_context()
+    )
+    labelled = tmp_path / "labelled.mp4"
+    labelled.write_bytes(out.data)
+    by_itself = tmp_path / "by-itself.mp4"
+    by_itself.write_bytes(mark(rotated.read_bytes()))
+    assert "90" in json.dumps(streams(labelled)[0].get("side_data_list"))
+    shown, reference = frame(labelled, 2.5), frame(by_itself, 2.5)  # as shown: 240x320
+    assert shown.size == (HEIGHT, WIDTH)
+    corner, _ = corner_label(WORDING, VideoInfo(HEIGHT, WIDTH, 3.0, 0))
+    shown_box = (corner.x, corner.y, corner.x + corner.image.width, corner.y + corner.image.height)
+    assert difference(frame(rotated, 2.5), shown, shown_box) > 30  # the label is there
+    assert difference(reference, shown, shown_box) < 6  # where the marker alone puts it
