@@ -285,15 +285,32 @@ def container_for(content: Content) -> str:
 CORNER_PNG, NOTICE_PNG = "corner.png", "notice.png"
 
 
+def overlay_steps(
+    corner: Overlay,
+    notice: Overlay,
+    pads: tuple[str, str, str],
+    source: str,
+    target: str,
+    then: str = "",
+) -> str:
+    """The two overlay filters of the label, from the stream ``source`` to ``target``:
+    ``pads`` names the corner picture's stream, the notice picture's, and the one between;
+    the notice shows for the first ``NOTICE_SECONDS``; ``then`` (``,filter``) follows it in
+    the same chain. Any graph that draws the label (this marker's, the studio's render) draws
+    it with these steps."""
+    corner_pad, notice_pad, between = pads
+    return (
+        f"[{source}][{corner_pad}]overlay=x={corner.x}:y={corner.y}[{between}];"
+        f"[{between}][{notice_pad}]overlay=x={notice.x}:y={notice.y}"
+        f":enable='lt(t,{NOTICE_SECONDS})'{then}[{target}]"
+    )
+
+
 def overlay_graph(corner: Overlay, notice: Overlay) -> str:
     """The ``-filter:v`` graph that composites both overlays, read from ``CORNER_PNG`` and
-    ``NOTICE_PNG`` in the working folder, the notice for the first ``NOTICE_SECONDS``."""
-    return (
-        f"movie={CORNER_PNG}[corner];movie={NOTICE_PNG}[notice];"
-        f"[in][corner]overlay=x={corner.x}:y={corner.y}[labelled];"
-        f"[labelled][notice]overlay=x={notice.x}:y={notice.y}"
-        f":enable='lt(t,{NOTICE_SECONDS})'[out]"
-    )
+    ``NOTICE_PNG`` in the working folder."""
+    sources = f"movie={CORNER_PNG}[corner];movie={NOTICE_PNG}[notice];"
+    return sources + overlay_steps(corner, notice, ("corner", "notice", "labelled"), "in", "out")
 
 
 def write_overlays(folder: Path, wording: str, info: VideoInfo) -> str:

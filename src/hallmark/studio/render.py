@@ -36,8 +36,8 @@ When the export preset's frame has another shape than the project's canvas, the 
 composed at its largest size that fits and padded with the background (letterbox), so nothing
 of the edit is cut off. Given the wording of the explicit AI label, the render draws it last,
 over everything (captions and titles included), in the output frame: the corner label and the
-opening notice of ``mark.explicit_video`` (its ``label_overlays`` pictures, its positions and
-its ``enable`` for the notice), so the marker need not encode the video a second time.
+opening notice of ``mark.explicit_video`` (its ``label_overlays`` pictures, drawn with its
+``overlay_steps``), so the marker need not encode the video a second time.
 
 The graph goes to ffmpeg in a file (``-filter_complex_script``): a project with hundreds of
 captions would otherwise pass the limit on one argument's length.
@@ -66,7 +66,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from hallmark.errors import UserError
-from hallmark.mark.explicit_video import NOTICE_SECONDS, VideoInfo, label_overlays
+from hallmark.mark.explicit_video import VideoInfo, label_overlays, overlay_steps
 from hallmark.studio.ffmpeg import run_streaming
 from hallmark.studio.media import MediaInfo, MediaResolver, resolve_project
 from hallmark.studio.presets import Preset, even, preview_of
@@ -608,11 +608,8 @@ def _draw_label(builder: _Builder, wording: str, source: str, target: str) -> No
     corner, notice = label_overlays(wording, info)
     first = builder.add_picture(lambda: corner.image)
     second = builder.add_picture(lambda: notice.image)
-    builder.chains.append(
-        f"[{source}][{first}:v]overlay=x={corner.x}:y={corner.y}[cornered];"
-        f"[cornered][{second}:v]overlay=x={notice.x}:y={notice.y}"
-        f":enable='lt(t,{NOTICE_SECONDS})',format=yuv420p[{target}]"
-    )
+    pads = (f"{first}:v", f"{second}:v", "cornered")
+    builder.chains.append(overlay_steps(corner, notice, pads, source, target, ",format=yuv420p"))
 
 
 # --- putting it together -----------------------------------------------------------------------
