@@ -72,13 +72,10 @@ from hallmark.screen.image import (
     shared_nsfw_scorer,
     shared_nudity_detector,
 )
+from hallmark.screen.image import PILLOW_FORMATS as SCREENED_FORMATS
 
 PILLOW_FORMATS: dict[str, str] = {
-    "image/png": "PNG",
-    "image/jpeg": "JPEG",
-    "image/jpg": "JPEG",
-    "image/webp": "WEBP",
-    "image/gif": "GIF",
+    **SCREENED_FORMATS,  # what the image screen reads, and two more that perception reads
     "image/bmp": "BMP",
     "image/tiff": "TIFF",
 }
