@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from hallmark.cli.session import tenant_session
 from hallmark.errors import UserError
 
 out = Console()
@@ -31,40 +32,29 @@ def perceive(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Say what is in a file, each thing named linked to its box or time span."""
-    from hallmark.accounts.service import ensure_tenant
     from hallmark.files import write_atomically
     from hallmark.flows.perceive import PerceiveRequest, run_perceive
+    from hallmark.mark.report import read_file
     from hallmark.policy import parse_codes
-    from hallmark.services import build_services
-    from hallmark.settings import load_settings
 
     if not file.is_file():
         raise UserError(f"no such file: {file}")
     if overlay is not None and overlay.suffix.lower() != ".png":
         raise UserError(f"the overlay is a PNG: give a name ending in .png, not {overlay.name}")
     codes = tuple(parse_codes(jurisdictions)) if jurisdictions else None
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise UserError(f"cannot read {file}: {exc.strerror}") from None
-    services = build_services(load_settings())
-    try:
-        with services.db.session() as session:
-            tenant_id = ensure_tenant(session, services.ledger, tenant).id
-        with err.status("perceiving…"):
-            outcome = run_perceive(
-                services,
-                tenant_id,
-                PerceiveRequest(
-                    data=data,
-                    filename=file.name,
-                    question=ask,
-                    jurisdictions=codes,
-                    language=language,
-                ),
-            )
-    finally:
-        services.close()
+    data = read_file(file)
+    with tenant_session(tenant) as (services, tenant_id), err.status("perceiving…"):
+        outcome = run_perceive(
+            services,
+            tenant_id,
+            PerceiveRequest(
+                data=data,
+                filename=file.name,
+                question=ask,
+                jurisdictions=codes,
+                language=language,
+            ),
+        )
     if overlay is not None:
         write_atomically(overlay, outcome.overlay.content.data)
     if as_json:

@@ -17,10 +17,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from hallmark.cli.session import tenant_session
 from hallmark.errors import UserError
 
 if TYPE_CHECKING:
-    from hallmark.services import Services
     from hallmark.studio.actions import Target
     from hallmark.studio.export import ExportOutcome
 
@@ -50,21 +50,6 @@ TemplateOption = Annotated[
 ]
 Tenant = Annotated[str, typer.Option(help="Tenant to act as.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-@contextmanager
-def _session(tenant: str) -> Iterator[tuple[Services, str]]:
-    from hallmark.accounts.service import ensure_tenant
-    from hallmark.services import build_services
-    from hallmark.settings import load_settings
-
-    services = build_services(load_settings())
-    try:
-        with services.db.session() as session:
-            tenant_id = ensure_tenant(session, services.ledger, tenant).id
-        yield services, tenant_id
-    finally:
-        services.close()
 
 
 @contextmanager
@@ -163,7 +148,7 @@ def render_command(
 
     project = load_project(project_file)
     target = _target(out_path, preset, preview, jurisdictions, language)
-    with _session(tenant) as (services, tenant_id), _bar("render") as show:
+    with tenant_session(tenant) as (services, tenant_id), _bar("render") as show:
         outcome = render(
             services,
             tenant_id,
@@ -204,7 +189,7 @@ def captions_command(
         raise UserError(f"the captions file must end in .srt or .vtt, not {out_path.name}")
     target = _target(burn, preset, preview, jurisdictions, language) if burn else None
     codes = target.jurisdictions if target else _codes(jurisdictions)
-    with _session(tenant) as (services, tenant_id):
+    with tenant_session(tenant) as (services, tenant_id):
         with _bar("captions") as show:
             show(0.05, "transcribing")
             heard = captions(
@@ -282,7 +267,7 @@ def script_command(
     if music is not None:
         _existing(music, "music file")
     target = _target(out_path, preset, preview, jurisdictions, language)
-    with _session(tenant) as (services, tenant_id), _bar("script2video") as show:
+    with tenant_session(tenant) as (services, tenant_id), _bar("script2video") as show:
         outcome = script_to_video(
             services,
             tenant_id,
@@ -341,7 +326,7 @@ def smartcut_command(
         _print_cuts(chosen, cuts_out, as_json)
         return
     target = _target(out_path, preset, preview, jurisdictions, language)
-    with _session(tenant) as (services, tenant_id), _bar("smartcut") as show:
+    with tenant_session(tenant) as (services, tenant_id), _bar("smartcut") as show:
         outcome, chosen = smart_cut(
             services, tenant_id, source, target, options=options, cuts=reviewed, progress=show
         )
@@ -382,7 +367,7 @@ def reframe_command(
 
     _existing(source, "video")
     target = _target(out_path, preset, preview, jurisdictions, language)
-    with _session(tenant) as (services, tenant_id), _bar("reframe") as show:
+    with tenant_session(tenant) as (services, tenant_id), _bar("reframe") as show:
         outcome = reframe_video(services, tenant_id, source, target, progress=show)
     _print_export(outcome, as_json)
 
