@@ -47,6 +47,13 @@ class AssistantTool(ABC):
         """The result the model (and the user's screen) gets."""
 
 
+FILE_PROPERTIES: dict[str, Any] = {
+    "file_id": {"type": "string", "description": "id of a file attached to the chat"},
+    "content_id": {"type": "string", "description": "id of content made by hallmark"},
+}
+"""The arguments that name the file a tool reads (``_tool_file``)."""
+
+
 class InspectTool(AssistantTool):
     """Reads the AI labels of a file the user attached to the chat, or of content hallmark
     made for this tenant: the same report as ``hallmark inspect``, without the raw findings."""
@@ -57,13 +64,7 @@ class InspectTool(AssistantTool):
         "C2PA Content Credentials, invisible watermark) and say whether it is AI-generated. "
         "Give the file_id of a file the user attached, or the content_id of hallmark content."
     )
-    parameters: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "properties": {
-            "file_id": {"type": "string", "description": "id of a file attached to the chat"},
-            "content_id": {"type": "string", "description": "id of content made by hallmark"},
-        },
-    }
+    parameters: ClassVar[dict[str, Any]] = {"type": "object", "properties": FILE_PROPERTIES}
 
     def run(self, context: ToolContext, arguments: dict[str, Any]) -> dict[str, Any]:
         data, name = _tool_file(context, arguments)
@@ -107,8 +108,7 @@ class PerceiveTool(AssistantTool):
     parameters: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
-            "file_id": {"type": "string", "description": "id of a file attached to the chat"},
-            "content_id": {"type": "string", "description": "id of content made by hallmark"},
+            **FILE_PROPERTIES,
             "question": {"type": "string", "description": "what the user wants to know"},
         },
     }
