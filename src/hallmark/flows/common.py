@@ -12,7 +12,7 @@ from hallmark.content import Content
 from hallmark.errors import ContentBlocked, HallmarkError, UserError
 from hallmark.mark.base import Classification, LabelContext, Marker, Provenance, apply_labels
 from hallmark.policy import Policy, resolve_policy
-from hallmark.screen.base import Decision
+from hallmark.screen.base import Decision, screen_content
 from hallmark.services import Services
 from hallmark.store.models import ContentRecord, Tenant
 
@@ -78,6 +78,32 @@ def blocked(what: str, decision: Decision, **details: Any) -> ContentBlocked:
         evidence=record["evidence"],
         **details,
     )
+
+
+def screen_or_refuse(
+    services: Services,
+    tenant_id: str,
+    kind: str,
+    base: dict[str, Any],
+    content: Content,
+    policy: Policy,
+    *,
+    what: str,
+    stage: str,
+    language: str,
+    minor: bool = False,
+) -> Decision:
+    """The registered screens' decision on ``content``; when it blocks, the refusal is
+    recorded as a ``kind`` entry (``base`` with the stage and the screening) and raised."""
+    decision = screen_content(
+        services.components.screens, content, policy, minor=minor, language=language
+    )
+    if decision.action == "block":
+        payload = {**base, "stage": stage, "screening": decision.to_dict()}
+        raise record_refusal(
+            services, tenant_id, kind, payload, blocked(what, decision, stage=stage)
+        )
+    return decision
 
 
 def record_content(

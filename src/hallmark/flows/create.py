@@ -14,16 +14,16 @@ from hallmark.content import Content, Medium
 from hallmark.engines.base import Engine, GenerationRequest
 from hallmark.errors import MissingMarker, UserError
 from hallmark.flows.common import (
-    blocked,
     label_context,
     label_or_refuse,
     language_for,
     policy_for,
     record_content,
     record_refusal,
+    screen_or_refuse,
 )
 from hallmark.mark.base import EXPLICIT, plan_labels
-from hallmark.screen.base import Decision, screen_content
+from hallmark.screen.base import Decision
 from hallmark.services import Services
 from hallmark.store.media import digest_of
 from hallmark.store.models import utcnow_iso
@@ -106,13 +106,18 @@ def run_create(
         raise record_refusal(services, tenant_id, "create.refused", base, exc) from None
 
     prompt = Content.from_text(request.prompt)
-    input_decision = screen_content(
-        components.screens, prompt, policy, minor=request.minor, language=language
+    input_decision = screen_or_refuse(
+        services,
+        tenant_id,
+        "create.blocked",
+        base,
+        prompt,
+        policy,
+        what="the prompt",
+        stage="input",
+        language=language,
+        minor=request.minor,
     )
-    if input_decision.action == "block":
-        payload = {**base, "stage": "input", "screening": input_decision.to_dict()}
-        error = blocked("the prompt", input_decision, stage="input")
-        raise record_refusal(services, tenant_id, "create.blocked", payload, error)
 
     wording = policy.label_text(language)
     explicit = any(marker.scheme == EXPLICIT for marker in plan)
@@ -125,18 +130,18 @@ def run_create(
             label_wording=wording if explicit else None,
         )
     )
-    output_decision = screen_content(
-        components.screens, output, policy, minor=request.minor, language=language
+    output_decision = screen_or_refuse(
+        services,
+        tenant_id,
+        "create.blocked",
+        {**base, "output_digest": digest_of(output.data)},
+        output,
+        policy,
+        what="the output",
+        stage="output",
+        language=language,
+        minor=request.minor,
     )
-    if output_decision.action == "block":
-        error = blocked("the output", output_decision, stage="output")
-        payload = {
-            **base,
-            "stage": "output",
-            "output_digest": digest_of(output.data),
-            "screening": output_decision.to_dict(),
-        }
-        raise record_refusal(services, tenant_id, "create.blocked", payload, error)
 
     content_id = new_id()
     created_at = utcnow_iso()

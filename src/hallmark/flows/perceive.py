@@ -27,7 +27,7 @@ from hallmark.content import Content, Medium
 from hallmark.engines.base import Engine, GenerationRequest
 from hallmark.engines.llm.base import helper_engine
 from hallmark.errors import PayloadTooLarge, UpstreamError, UserError
-from hallmark.flows.common import blocked, language_for, policy_for, record_refusal
+from hallmark.flows.common import language_for, policy_for, screen_or_refuse
 from hallmark.flows.create import CreateOutcome, CreateRequest, run_create
 from hallmark.media_types import medium_for, sniff
 from hallmark.perception.answer import compose
@@ -41,7 +41,7 @@ from hallmark.perception.base import (
 )
 from hallmark.perception.grounding import ground
 from hallmark.perception.overlay import draw_overlay, draw_timeline
-from hallmark.screen.base import Decision, screen_content
+from hallmark.screen.base import Decision
 from hallmark.services import Services
 from hallmark.store.media import digest_of
 
@@ -137,13 +137,17 @@ def run_perceive(
         "jurisdictions": list(policy.jurisdictions),
     }
     if question is not None:
-        decision = screen_content(
-            services.components.screens, Content.from_text(question), policy, language=language
+        screen_or_refuse(
+            services,
+            tenant_id,
+            "perceive.blocked",
+            base,
+            Content.from_text(question),
+            policy,
+            what="the question",
+            stage="input",
+            language=language,
         )
-        if decision.action == "block":
-            error = blocked("the question", decision, stage="input")
-            payload = {**base, "stage": "input", "screening": decision.to_dict()}
-            raise record_refusal(services, tenant_id, "perceive.blocked", payload, error)
 
     show(0.05, "perceiving")
     with tempfile.TemporaryDirectory(prefix="hallmark-perceive-") as folder:
@@ -179,13 +183,17 @@ def run_perceive(
         duration=measured.duration,
     )
     show(0.8, "screening the answer")
-    decision = screen_content(
-        services.components.screens, Content.from_text(answer), policy, language=language
+    decision = screen_or_refuse(
+        services,
+        tenant_id,
+        "perceive.blocked",
+        base,
+        Content.from_text(answer),
+        policy,
+        what="the answer",
+        stage="output",
+        language=language,
     )
-    if decision.action == "block":
-        error = blocked("the answer", decision, stage="output")
-        payload = {**base, "stage": "output", "screening": decision.to_dict()}
-        raise record_refusal(services, tenant_id, "perceive.blocked", payload, error)
     overlay = run_create(
         services,
         tenant_id,
